@@ -1,0 +1,1 @@
+"""HTTP routers: thin, reading PostgreSQL through `repository` only."""

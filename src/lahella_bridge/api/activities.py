@@ -1,0 +1,267 @@
+"""/v1 activities, organisations and the county taxonomy (stages, themes, types)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+
+from lahella_bridge import repository
+from lahella_bridge.api.deps import LangDep, PageDep, SessionDep, page_links, pick
+from lahella_bridge.api.filters import FilterParams, reject_unknown_parameters
+from lahella_bridge.api.schemas import (
+    ActivityDetail,
+    ActivitySummary,
+    ListEnvelope,
+    OrganisationOut,
+    activity_detail,
+    activity_summary,
+    organisation_out,
+)
+from lahella_bridge.errors import NotFound
+from lahella_bridge.repository import ActivityFilters
+from lahella_bridge.taxonomy import taxonomy
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
+FiltersDep = Annotated[FilterParams, Depends()]
+LIST_CACHE = "public, max-age=300"
+
+
+async def _summaries(session: SessionDep, rows: Any, lang: str) -> list[dict[str, Any]]:
+    upcoming = await repository.next_occurrences(session, [r.id for r in rows])
+    return [activity_summary(r, lang, upcoming.get(r.id, [])) for r in rows]
+
+
+@router.get(
+    "/activities",
+    tags=["activities"],
+    summary="Published activities",
+    response_model=ListEnvelope[ActivitySummary],
+)
+async def list_activities(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    filters: FiltersDep,
+    page: PageDep,
+    lang: LangDep,
+) -> dict[str, Any]:
+    """Activities with their stages, themes, types, organisation, channels and next sessions.
+
+    Ordered by name, then id, so paging is stable. Every filter combines with the others.
+    """
+    count, rows = await repository.list_activities(
+        session, filters.filters, page.page_size, page.offset
+    )
+    nxt, prev = page_links(request, page, count)
+    response.headers["Cache-Control"] = LIST_CACHE
+    return {
+        "count": count,
+        "next": nxt,
+        "previous": prev,
+        "items": await _summaries(session, rows, lang),
+    }
+
+
+@router.get(
+    "/activities/{activity_id}",
+    tags=["activities"],
+    summary="One activity",
+    response_model=ActivityDetail,
+    responses={404: {"description": "No such activity"}},
+)
+async def get_activity(
+    activity_id: uuid.UUID, response: Response, session: SessionDep, lang: LangDep
+) -> dict[str, Any]:
+    """Everything about one activity, with the reasons for its classification."""
+    row = await repository.get_activity(session, activity_id)
+    if row is None:
+        raise NotFound(f"no published activity {activity_id}")
+    upcoming = await repository.next_occurrences(session, [row.id], per_activity=10)
+    response.headers["Cache-Control"] = LIST_CACHE
+    return activity_detail(row, lang, upcoming.get(row.id, []))
+
+
+class TermOut(BaseModel):
+    slug: str
+    label: str | None
+    labels: dict[str, str]
+    activities: int
+
+
+class StageOut(TermOut):
+    order: int
+    activity_types: list[TermOut]
+    themes: list[TermOut]
+    items: ListEnvelope[ActivitySummary] | None = None
+
+
+def _term_out(term: Any, lang: str, counts: dict[str, int]) -> TermOut:
+    return TermOut(
+        slug=term.slug,
+        label=pick(term.labels, lang),
+        labels=term.labels,
+        activities=counts.get(term.slug, 0),
+    )
+
+
+@router.get(
+    "/stages",
+    tags=["taxonomy"],
+    summary="The 7 service-chain stages",
+    response_model=list[StageOut],
+)
+async def list_stages(
+    request: Request,
+    session: SessionDep,
+    lang: LangDep,
+    items_per_stage: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=50,
+            description=("How many matching activities to embed per stage (0: counts only)."),
+        ),
+    ] = 5,
+) -> list[dict[str, Any]]:
+    """Stages in service-chain order, each with its activity types (as in the county's
+    table), the themes of its activities, counts and the first matching activities."""
+    tax = taxonomy()
+    stage_counts = await repository.term_counts(session, "stages")
+    type_counts = await repository.term_counts(session, "activity_types")
+    theme_counts = await repository.term_counts(session, "themes")
+    result = []
+    for order, stage in enumerate(tax.stages, start=1):
+        entry: dict[str, Any] = _term_out(stage, lang, stage_counts).model_dump()
+        entry["order"] = order
+        entry["activity_types"] = [
+            _term_out(tax.activity_type(slug), lang, type_counts) for slug in stage.activity_types
+        ]
+        entry["themes"] = [_term_out(theme, lang, theme_counts) for theme in tax.themes]
+        if items_per_stage:
+            filters = ActivityFilters(stage=stage.slug)
+            count, rows = await repository.list_activities(session, filters, items_per_stage, 0)
+            more = str(request.url_for("list_activities").include_query_params(stage=stage.slug))
+            entry["items"] = {
+                "count": count,
+                "next": more if count > items_per_stage else None,
+                "previous": None,
+                "items": await _summaries(session, rows, lang),
+            }
+        result.append(entry)
+    return result
+
+
+@router.get(
+    "/themes", tags=["taxonomy"], summary="The 11 wellbeing themes", response_model=list[TermOut]
+)
+async def list_themes(session: SessionDep, lang: LangDep) -> list[TermOut]:
+    counts = await repository.term_counts(session, "themes")
+    return [_term_out(theme, lang, counts) for theme in taxonomy().themes]
+
+
+@router.get(
+    "/activity-types",
+    tags=["taxonomy"],
+    summary="The 12 activity types",
+    response_model=list[TermOut],
+)
+async def list_activity_types(session: SessionDep, lang: LangDep) -> list[TermOut]:
+    counts = await repository.term_counts(session, "activity_types")
+    return [_term_out(term, lang, counts) for term in taxonomy().activity_types]
+
+
+class MunicipalityOut(BaseModel):
+    code: str
+    name: str | None
+    labels: dict[str, str]
+    activities: int
+
+
+@router.get(
+    "/municipalities",
+    tags=["taxonomy"],
+    summary="The 30 municipalities",
+    response_model=list[MunicipalityOut],
+)
+async def list_municipalities(session: SessionDep, lang: LangDep) -> list[MunicipalityOut]:
+    """North Ostrobothnia's municipalities with official codes and activity counts."""
+    counts = await repository.term_counts(session, "municipalities")
+    return [
+        MunicipalityOut(
+            code=m.code,
+            name=pick(m.labels, lang),
+            labels=m.labels,
+            activities=counts.get(m.code, 0),
+        )
+        for m in taxonomy().municipalities.values()
+    ]
+
+
+class SegmentOut(BaseModel):
+    slug: str
+    label: str | None
+    steps: list[dict[str, str | None]]
+
+
+@router.get(
+    "/segments",
+    tags=["taxonomy"],
+    summary="Client segments and referral steps",
+    response_model=list[SegmentOut],
+)
+async def list_segments(lang: LangDep) -> list[SegmentOut]:
+    """The referral matrix: for each of the 4 client segments, the steps that apply."""
+    tax = taxonomy()
+    return [
+        SegmentOut(
+            slug=s.slug,
+            label=pick(s.labels, lang),
+            steps=[
+                {"slug": step.slug, "text": pick(step.labels, lang)}
+                for step in tax.steps_for_segment(s.slug)
+            ],
+        )
+        for s in tax.segments
+    ]
+
+
+@router.get(
+    "/organizations",
+    tags=["organizations"],
+    summary="Organisations",
+    response_model=ListEnvelope[OrganisationOut],
+)
+async def list_organizations(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
+) -> dict[str, Any]:
+    count, rows = await repository.list_organisations(session, page.page_size, page.offset, q)
+    nxt, prev = page_links(request, page, count)
+    return {
+        "count": count,
+        "next": nxt,
+        "previous": prev,
+        "items": [organisation_out(row) for row in rows],
+    }
+
+
+@router.get(
+    "/organizations/{organization_id}",
+    tags=["organizations"],
+    summary="One organisation",
+    response_model=OrganisationOut,
+    responses={404: {"description": "No such organisation"}},
+)
+async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> OrganisationOut:
+    row = await repository.get_organisation(session, organization_id)
+    if row is None:
+        raise NotFound(f"no organisation {organization_id}")
+    count, _ = await repository.list_activities(
+        session, ActivityFilters(organisation_id=row.id), 1, 0
+    )
+    return organisation_out(row, count)

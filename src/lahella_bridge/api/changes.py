@@ -1,0 +1,106 @@
+"""OpenActive RPDE change feeds ('modified + id' ordering) for incremental sync."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from lahella_bridge import repository
+from lahella_bridge.api.deps import SessionDep
+from lahella_bridge.api.filters import reject_unknown_parameters
+from lahella_bridge.errors import InvalidParameter
+
+router = APIRouter(
+    prefix="/v1/changes", tags=["changes"], dependencies=[Depends(reject_unknown_parameters)]
+)
+
+
+class RpdeItem(BaseModel):
+    state: Literal["updated", "deleted"]
+    kind: str
+    id: uuid.UUID
+    modified: int = Field(description="Grows on every change (a database sequence).")
+    data: dict[str, Any] | None = Field(default=None, description="Absent on deletions.")
+
+
+class RpdePage(BaseModel):
+    next: str = Field(description="Absolute URL of the next page; the last page points to itself.")
+    items: list[RpdeItem]
+    license: str = "https://creativecommons.org/licenses/by/4.0/"
+
+
+async def _page(
+    request: Request,
+    session: SessionDep,
+    kind: str,
+    after_timestamp: int | None,
+    after_id: uuid.UUID | None,
+    limit: int,
+) -> JSONResponse:
+    if (after_timestamp is None) != (after_id is None):
+        raise InvalidParameter("afterTimestamp and afterId must be given together, or neither")
+    rows = await repository.changes(session, kind, after_timestamp, after_id, limit)
+    items = []
+    for row in rows:
+        deleted = row.deleted_at is not None
+        item: dict[str, Any] = {
+            "state": "deleted" if deleted else "updated",
+            "kind": "Activity" if kind == "activities" else "Organization",
+            "id": str(row.id),
+            "modified": row.modified,
+        }
+        if not deleted:
+            item["data"] = row.document
+        items.append(item)
+    if items:
+        last = rows[-1]
+        nxt = str(
+            request.url.include_query_params(
+                afterTimestamp=last.modified, afterId=str(last.id), limit=limit
+            )
+        )
+    else:
+        nxt = str(request.url)
+    # Full pages never change; the last page does as soon as anything is harvested.
+    cache = "public, max-age=3600" if len(items) == limit else "public, max-age=8"
+    return JSONResponse(
+        {"next": nxt, "items": items, "license": "https://creativecommons.org/licenses/by/4.0/"},
+        headers={"Cache-Control": cache},
+    )
+
+
+AfterTimestamp = Annotated[
+    int | None, Query(alias="afterTimestamp", ge=0, description="`modified` of the last item seen.")
+]
+AfterId = Annotated[
+    uuid.UUID | None, Query(alias="afterId", description="`id` of the last item seen.")
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+
+
+@router.get("/activities", summary="RPDE feed of activity changes", response_model=RpdePage)
+async def activity_changes(
+    request: Request,
+    session: SessionDep,
+    after_timestamp: AfterTimestamp = None,
+    after_id: AfterId = None,
+    limit: Limit = 100,
+) -> JSONResponse:
+    """Replaying from the start reaches exactly the current set, deletions included:
+    `WHERE (modified = :ts AND id > :id) OR modified > :ts ORDER BY modified, id`."""
+    return await _page(request, session, "activities", after_timestamp, after_id, limit)
+
+
+@router.get("/organizations", summary="RPDE feed of organisation changes", response_model=RpdePage)
+async def organization_changes(
+    request: Request,
+    session: SessionDep,
+    after_timestamp: AfterTimestamp = None,
+    after_id: AfterId = None,
+    limit: Limit = 100,
+) -> JSONResponse:
+    return await _page(request, session, "organizations", after_timestamp, after_id, limit)

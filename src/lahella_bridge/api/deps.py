@@ -1,0 +1,111 @@
+"""Dependencies shared by the routers: the request session, language and paging."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lahella_bridge.config import Settings
+from lahella_bridge.errors import BridgeError
+
+Lang = Literal["fi", "sv", "en"]
+FALLBACK: tuple[Lang, ...] = ("fi", "sv", "en")
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed after the handler, rolled back on error."""
+    async with request.app.state.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def language(
+    lang: Annotated[Lang | None, Query(description="Language of texts: fi, sv or en.")] = None,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Lang:
+    """`lang`, else the first fi/sv/en in Accept-Language, else Finnish."""
+    if lang is not None:
+        return lang
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        for candidate in FALLBACK:
+            if code == candidate:
+                return candidate
+    return "fi"
+
+
+LangDep = Annotated[Lang, Depends(language)]
+
+
+def pick(labels: dict[str, str] | None, lang: str) -> str | None:
+    """The text in `lang`, falling back fi -> sv -> en per field."""
+    if not labels:
+        return None
+    for candidate in (lang, *FALLBACK):
+        if labels.get(candidate):
+            return labels[candidate]
+    return next(iter(labels.values()), None)
+
+
+class Unauthorised(BridgeError):
+    status = 401
+    title = "Unauthorised"
+
+
+def require_admin(
+    settings: SettingsDep,
+    x_api_key: Annotated[str | None, Header(description="The admin API key.")] = None,
+) -> None:
+    expected = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
+    if not expected:
+        raise BridgeError("admin endpoints are disabled: set LAHELLA_BRIDGE_ADMIN_API_KEY", 403)
+    if x_api_key is None or not secrets.compare_digest(x_api_key, expected):
+        raise Unauthorised("a valid X-API-Key header is required")
+
+
+class Page:
+    """Page-number paging shared by every list: `page` from 1, bounded `page_size`."""
+
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1, le=100000, description="Page number, from 1.")] = 1,
+        page_size: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
+    ) -> None:
+        self.page = page
+        self.page_size = page_size
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+PageDep = Annotated[Page, Depends()]
+
+
+def page_links(request: Request, page: Page, count: int) -> tuple[str | None, str | None]:
+    """Absolute `next` and `previous` URLs for a page of `count` items."""
+    nxt = prev = None
+    if page.offset + page.page_size < count:
+        nxt = str(request.url.include_query_params(page=page.page + 1))
+    if page.page > 1:
+        prev = str(request.url.include_query_params(page=page.page - 1))
+    return nxt, prev

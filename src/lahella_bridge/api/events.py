@@ -1,0 +1,128 @@
+"""/v1/events: dated sessions as JSON, iCalendar and schema.org JSON-LD."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from lahella_bridge import repository
+from lahella_bridge.api.deps import LangDep, PageDep, SessionDep, page_links
+from lahella_bridge.api.filters import FilterParams, reject_unknown_parameters
+from lahella_bridge.api.schemas import Event, ListEnvelope, event_of
+from lahella_bridge.errors import InvalidParameter
+from lahella_bridge.feeds.ical import render_calendar
+from lahella_bridge.feeds.jsonld import events_jsonld
+
+router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(reject_unknown_parameters)])
+FiltersDep = Annotated[FilterParams, Depends()]
+MAX_WINDOW = timedelta(days=366)
+ICS_LIMIT = 5000
+
+
+class Window:
+    """`start`/`end` of the event window: default from now, 30 days; at most a year."""
+
+    def __init__(
+        self,
+        start: Annotated[
+            datetime | None,
+            Query(
+                description="Window start, ISO 8601 (default: now).",
+                examples=["2026-12-01T00:00:00+02:00"],
+            ),
+        ] = None,
+        end: Annotated[
+            datetime | None,
+            Query(description="Window end, ISO 8601 (default: start + 30 days; at most a year)."),
+        ] = None,
+    ) -> None:
+        start = start or datetime.now(UTC)
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        end = end or start + timedelta(days=30)
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        if end <= start:
+            raise InvalidParameter("end: must be after start")
+        if end - start > MAX_WINDOW:
+            raise InvalidParameter("end: the window may be at most a year long")
+        self.start, self.end = start, end
+
+
+WindowDep = Annotated[Window, Depends()]
+
+
+@router.get(
+    "/events",
+    summary="Events in a time window",
+    response_model=ListEnvelope[Event],
+    responses={
+        200: {
+            "content": {
+                "application/ld+json": {
+                    "schema": {"type": "object", "description": "schema.org ItemList of Events"}
+                }
+            }
+        }
+    },
+)
+async def list_events(
+    request: Request,
+    session: SessionDep,
+    filters: FiltersDep,
+    window: WindowDep,
+    page: PageDep,
+    lang: LangDep,
+) -> Any:
+    """Sessions of recurring activities and one-off events, ordered by start time, with
+    Europe/Helsinki offsets. Send `Accept: application/ld+json` for schema.org JSON-LD."""
+    count, rows = await repository.list_events(
+        session, filters.filters, window.start, window.end, page.page_size, page.offset
+    )
+    nxt, prev = page_links(request, page, count)
+    items = [event_of(o, a, lang) for o, a in rows]
+    headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept, Accept-Language"}
+    if "application/ld+json" in request.headers.get("accept", ""):
+        body = events_jsonld(items, str(request.url), count)
+        return JSONResponse(body, media_type="application/ld+json", headers=headers)
+    envelope = ListEnvelope[Event](
+        count=count, next=nxt, previous=prev, items=[Event(**item) for item in items]
+    )
+    return JSONResponse(envelope.model_dump(mode="json"), headers=headers)
+
+
+@router.get(
+    "/events.ics",
+    summary="Events as an iCalendar feed",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "description": "RFC 5545 calendar",
+        }
+    },
+)
+async def events_calendar(
+    session: SessionDep,
+    filters: FiltersDep,
+    window: WindowDep,
+    lang: LangDep,
+) -> Response:
+    """The same query as /v1/events (up to 5000 events) for calendar subscriptions."""
+    _, rows = await repository.list_events(
+        session, filters.filters, window.start, window.end, ICS_LIMIT, 0
+    )
+    body = render_calendar(
+        [event_of(o, a, lang) for o, a in rows],
+        name="Pohde: järjestöjen ja seurakuntien tapahtumat",
+        now=datetime.now(UTC),
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "public, max-age=900",
+            "Content-Disposition": 'inline; filename="events.ics"',
+        },
+    )

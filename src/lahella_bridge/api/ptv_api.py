@@ -1,0 +1,173 @@
+"""PTV Open API v11 compatible read endpoints under /ptv/v11, mirroring PTV's paths."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from lahella_bridge import repository
+from lahella_bridge.api.deps import SessionDep
+from lahella_bridge.api.filters import reject_unknown_parameters
+from lahella_bridge.errors import InvalidParameter, NotFound
+from lahella_bridge.taxonomy import taxonomy
+
+router = APIRouter(
+    prefix="/ptv/v11", tags=["ptv"], dependencies=[Depends(reject_unknown_parameters)]
+)
+GUID_PAGE_SIZE = 1000
+FULL_PAGE_SIZE = 100
+MAX_GUIDS = 100
+KINDS = ("Service", "ServiceChannel", "Organization")
+PageNumber = Annotated[int, Query(ge=1, le=100000, description="Page number, from 1.")]
+DateFrom = Annotated[datetime | None, Query(description="Modified at or after (ISO 8601).")]
+DateBefore = Annotated[
+    datetime | None, Query(alias="dateBefore", description="Modified before (ISO 8601).")
+]
+
+
+def _body(body: dict[str, Any], modified: datetime) -> dict[str, Any]:
+    return {**body, "modified": modified.isoformat().replace("+00:00", "Z")}
+
+
+def _name(kind: str, body: dict[str, Any]) -> str | None:
+    names = (
+        body.get(
+            {
+                "Service": "serviceNames",
+                "ServiceChannel": "serviceChannelNames",
+                "Organization": "organizationNames",
+            }[kind]
+        )
+        or []
+    )
+    return next(
+        (n["value"] for n in names if n.get("language") == "fi"),
+        names[0]["value"] if names else None,
+    )
+
+
+def _page_count(count: int, size: int) -> int:
+    return math.ceil(count / size) if count else 0
+
+
+def _guid_page(kind: str) -> Any:
+    async def guid_page(
+        session: SessionDep,
+        date: DateFrom = None,
+        date_before: DateBefore = None,
+        page: PageNumber = 1,
+    ) -> JSONResponse:
+        count, rows = await repository.ptv_rows(
+            session,
+            kind,
+            since=date,
+            before=date_before,
+            limit=GUID_PAGE_SIZE,
+            offset=(page - 1) * GUID_PAGE_SIZE,
+        )
+        return JSONResponse(
+            {
+                "pageNumber": page,
+                "pageSize": GUID_PAGE_SIZE,
+                "pageCount": _page_count(count, GUID_PAGE_SIZE),
+                "itemList": [{"id": str(i), "name": _name(kind, body)} for i, body, _ in rows],
+            }
+        )
+
+    guid_page.__doc__ = f"PTV `GET /api/v11/{kind}`: ids and names, paged by 1000."
+    return guid_page
+
+
+def _by_id(kind: str) -> Any:
+    async def by_id(session: SessionDep, id: Annotated[uuid.UUID, Path()]) -> JSONResponse:
+        _, rows = await repository.ptv_rows(session, kind, ids=[id], limit=1)
+        if not rows:
+            raise NotFound(f"no {kind} {id}")
+        return JSONResponse(_body(rows[0][1], rows[0][2]))
+
+    by_id.__doc__ = f"PTV `GET /api/v11/{kind}/{{id}}`: one full object."
+    return by_id
+
+
+def _by_guids(kind: str) -> Any:
+    async def by_guids(
+        session: SessionDep,
+        guids: Annotated[str, Query(description="Comma-separated ids (at most 100).")],
+    ) -> JSONResponse:
+        try:
+            ids = [uuid.UUID(part.strip()) for part in guids.split(",") if part.strip()]
+        except ValueError:
+            raise InvalidParameter("guids: expected comma-separated UUIDs") from None
+        if not ids or len(ids) > MAX_GUIDS:
+            raise InvalidParameter(f"guids: give 1 to {MAX_GUIDS} ids")
+        _, rows = await repository.ptv_rows(session, kind, ids=ids, limit=MAX_GUIDS)
+        return JSONResponse([_body(body, modified) for _, body, modified in rows])
+
+    by_guids.__doc__ = f"PTV `GET /api/v11/{kind}/list?guids=`: full objects by id."
+    return by_guids
+
+
+def _by_municipality(kind: str) -> Any:
+    async def by_municipality(
+        session: SessionDep,
+        code: Annotated[str, Path(pattern=r"^\d{3}$")],
+        page: PageNumber = 1,
+    ) -> JSONResponse:
+        if code not in taxonomy().municipalities:
+            raise NotFound(f"municipality {code} is not in North Ostrobothnia")
+        count, rows = await repository.ptv_rows(
+            session,
+            kind,
+            municipality=code,
+            limit=FULL_PAGE_SIZE,
+            offset=(page - 1) * FULL_PAGE_SIZE,
+        )
+        return JSONResponse(
+            {
+                "pageNumber": page,
+                "pageSize": FULL_PAGE_SIZE,
+                "pageCount": _page_count(count, FULL_PAGE_SIZE),
+                "itemList": [_body(body, modified) for _, body, modified in rows],
+            }
+        )
+
+    by_municipality.__doc__ = (
+        f"PTV `GET /api/v11/{kind}/list/area/Municipality/code/{{code}}`: full objects, paged."
+    )
+    return by_municipality
+
+
+for _kind in KINDS:
+    router.add_api_route(
+        f"/{_kind}",
+        _guid_page(_kind),
+        methods=["GET"],
+        name=f"ptv_{_kind.lower()}_guids",
+        summary=f"{_kind} ids",
+    )
+    router.add_api_route(
+        f"/{_kind}/list",
+        _by_guids(_kind),
+        methods=["GET"],
+        name=f"ptv_{_kind.lower()}_list",
+        summary=f"{_kind} objects by id",
+    )
+    router.add_api_route(
+        f"/{_kind}/list/area/Municipality/code/{{code}}",
+        _by_municipality(_kind),
+        methods=["GET"],
+        name=f"ptv_{_kind.lower()}_by_municipality",
+        summary=f"{_kind} objects in a municipality",
+    )
+    router.add_api_route(
+        f"/{_kind}/{{id}}",
+        _by_id(_kind),
+        methods=["GET"],
+        name=f"ptv_{_kind.lower()}",
+        summary=f"One {_kind}",
+    )

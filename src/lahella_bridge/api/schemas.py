@@ -1,0 +1,283 @@
+"""Response models of the /v1 API, and the functions that fill them from rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from lahella_bridge.api.deps import pick
+from lahella_bridge.models import Activity, Occurrence, Organisation
+from lahella_bridge.taxonomy import taxonomy
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+T = TypeVar("T")
+
+
+class ListEnvelope(BaseModel, Generic[T]):
+    """Every list: total `count`, absolute `next`/`previous` page URLs, `items`."""
+
+    count: int
+    next: str | None
+    previous: str | None
+    items: list[T]
+
+
+class Because(BaseModel):
+    rule: str = Field(description="Which mapping rule placed it: theme, format, keyword, …")
+    value: str = Field(description="The upstream value the rule matched.")
+
+
+class TermRef(BaseModel):
+    slug: str
+    label: str | None
+    because: list[Because] = Field(default_factory=list)
+
+
+class CodeRef(BaseModel):
+    code: str
+    label: str | None
+    because: list[Because] = Field(default_factory=list)
+
+
+class MunicipalityRef(BaseModel):
+    code: str
+    name: str | None
+
+
+class OrganisationRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class Place(BaseModel):
+    id: uuid.UUID
+    type: str = Field(description="place, online, phone or hybrid")
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    municipality: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    summary: str | None = None
+    registration: str | None = None
+    registration_required: bool | None = None
+    registration_url: str | None = None
+    registration_email: str | None = None
+    accessibility: list[str] = Field(default_factory=list)
+
+
+class Session(BaseModel):
+    starts: datetime
+    ends: datetime | None
+    channel_id: uuid.UUID | None
+
+
+class ActivitySummary(BaseModel):
+    id: uuid.UUID
+    kind: str = Field(description="activity (low-threshold) or sote (social and health service)")
+    name: str
+    summary: str | None
+    type: str | None = Field(description="Lähellä.fi type: hobby, support or voluntary")
+    organisation: OrganisationRef | None
+    stages: list[TermRef]
+    themes: list[TermRef]
+    activity_types: list[TermRef]
+    municipalities: list[MunicipalityRef]
+    channels: list[Place]
+    next_occurrences: list[Session]
+    is_free: bool | None
+    online: bool
+    languages: list[str]
+    lahella_url: str
+    updated_at: datetime
+
+
+class Contact(BaseModel):
+    type: str
+    value: str
+    label: str | None
+
+
+class ActivityDetail(ActivitySummary):
+    description: str | None
+    description_html: str | None = Field(description="Sanitised HTML (nh3) for display.")
+    pricing: str | None
+    target_groups: list[CodeRef]
+    life_events: list[CodeRef]
+    service_classes: list[CodeRef]
+    contacts: list[Contact]
+    translations: dict[str, dict[str, str]] = Field(
+        description="Every language the upstream had, per field: name, summary, description."
+    )
+
+
+class Event(BaseModel):
+    id: str = Field(description="Stable occurrence id: activity id and start time.")
+    activity_id: uuid.UUID
+    name: str
+    summary: str | None
+    starts: datetime
+    ends: datetime | None
+    place: Place | None
+    organisation: OrganisationRef | None
+    municipality: MunicipalityRef | None
+    themes: list[str]
+    stages: list[str]
+    is_free: bool | None
+    online: bool
+    url: str
+
+
+class OrganisationOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    business_id: str | None
+    url: str | None
+    lahella_url: str | None
+    activities: int | None = None
+
+
+def _label(labels: dict[str, str] | None, lang: str) -> str | None:
+    return pick(labels, lang)
+
+
+def terms(entries: list[dict[str, Any]], kind: str, lang: str) -> list[TermRef]:
+    tax = taxonomy()
+    lookup = {"stage": tax.stage, "theme": tax.theme, "activity_type": tax.activity_type}[kind]
+    result = []
+    for entry in entries:
+        term = lookup(entry["slug"])
+        result.append(
+            TermRef(
+                slug=entry["slug"],
+                label=_label(term.labels, lang) if term else None,
+                because=entry.get("because", []),
+            )
+        )
+    return result
+
+
+def codes(entries: list[dict[str, Any]], table: str, lang: str) -> list[CodeRef]:
+    items = getattr(taxonomy(), table)
+    return [
+        CodeRef(
+            code=e["code"],
+            label=_label(items[e["code"]].labels, lang) if e["code"] in items else None,
+            because=e.get("because", []),
+        )
+        for e in entries
+    ]
+
+
+def municipality_ref(code: str, lang: str) -> MunicipalityRef:
+    found = taxonomy().municipalities.get(code)
+    return MunicipalityRef(code=code, name=_label(found.labels, lang) if found else None)
+
+
+def place(channel: dict[str, Any], lang: str) -> Place:
+    address = channel.get("address") or {}
+    location = channel.get("location") or {}
+    return Place(
+        id=channel["id"],
+        type=channel["type"],
+        street=address.get("street"),
+        postal_code=address.get("postal_code"),
+        city=address.get("city"),
+        municipality=channel.get("municipality"),
+        lat=location.get("lat"),
+        lon=location.get("lon"),
+        summary=pick(channel.get("summary"), lang),
+        registration=pick(channel.get("registration"), lang),
+        registration_required=channel.get("registration_required"),
+        registration_url=channel.get("registration_url"),
+        registration_email=channel.get("registration_email"),
+        accessibility=[pick(a.get("label"), lang) or a["code"] for a in channel["accessibility"]],
+    )
+
+
+def session_of(occurrence: Occurrence) -> Session:
+    return Session(
+        starts=occurrence.starts.astimezone(HELSINKI),
+        ends=occurrence.ends.astimezone(HELSINKI) if occurrence.ends else None,
+        channel_id=occurrence.channel_id,
+    )
+
+
+def activity_summary(row: Activity, lang: str, upcoming: list[Occurrence]) -> dict[str, Any]:
+    doc = row.document
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "name": pick(doc["name"], lang) or "",
+        "summary": pick(doc["summary"], lang),
+        "type": doc["type"]["code"],
+        "organisation": doc.get("organisation"),
+        "stages": terms(doc["stages"], "stage", lang),
+        "themes": terms(doc["themes"], "theme", lang),
+        "activity_types": terms(doc["activity_types"], "activity_type", lang),
+        "municipalities": [municipality_ref(code, lang) for code in doc["municipalities"]],
+        "channels": [place(c, lang) for c in doc["channels"]],
+        "next_occurrences": [session_of(o) for o in upcoming],
+        "is_free": doc["is_free"],
+        "online": row.online,
+        "languages": row.languages,
+        "lahella_url": doc["lahella_url"],
+        "updated_at": row.updated_at,
+    }
+
+
+def activity_detail(row: Activity, lang: str, upcoming: list[Occurrence]) -> dict[str, Any]:
+    doc = row.document
+    return {
+        **activity_summary(row, lang, upcoming),
+        "description": pick(doc["description"], lang),
+        "description_html": pick(doc["description_html"], lang),
+        "pricing": pick(doc["pricing"], lang),
+        "target_groups": codes(doc["target_groups"], "target_groups", lang),
+        "life_events": codes(doc["life_events"], "life_events", lang),
+        "service_classes": codes(doc["service_classes"], "service_classes", lang),
+        "contacts": [
+            Contact(type=c["type"], value=c["value"], label=pick(c["label"], lang))
+            for c in doc["contacts"]
+        ],
+        "translations": {k: doc[k] for k in ("name", "summary", "description") if doc.get(k)},
+    }
+
+
+def event_of(occurrence: Occurrence, row: Activity, lang: str) -> dict[str, Any]:
+    doc = row.document
+    channel = next((c for c in doc["channels"] if c["id"] == str(occurrence.channel_id)), None)
+    code = occurrence.municipality or (doc["municipalities"][0] if doc["municipalities"] else None)
+    return {
+        "id": f"{row.id}:{occurrence.starts.astimezone(HELSINKI):%Y%m%dT%H%M}",
+        "activity_id": row.id,
+        "name": pick(doc["name"], lang) or "",
+        "summary": pick(doc["summary"], lang),
+        "starts": occurrence.starts.astimezone(HELSINKI),
+        "ends": occurrence.ends.astimezone(HELSINKI) if occurrence.ends else None,
+        "place": place(channel, lang) if channel else None,
+        "organisation": doc.get("organisation"),
+        "municipality": municipality_ref(code, lang) if code else None,
+        "themes": row.themes,
+        "stages": row.stages,
+        "is_free": doc["is_free"],
+        "online": row.online,
+        "url": doc["lahella_url"],
+        "modified": row.updated_at,
+    }
+
+
+def organisation_out(row: Organisation, activities: int | None = None) -> OrganisationOut:
+    doc = row.document
+    return OrganisationOut(
+        id=row.id,
+        name=row.name,
+        business_id=row.business_id,
+        url=doc.get("url"),
+        lahella_url=doc.get("lahella_url"),
+        activities=activities,
+    )

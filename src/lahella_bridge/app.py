@@ -1,0 +1,198 @@
+"""The FastAPI application factory: lifespan, middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from lahella_bridge import __version__, repository
+from lahella_bridge.api import activities, admin, changes, events, health, ptv_api
+from lahella_bridge.config import Settings
+from lahella_bridge.db import create_engine, create_sessionmaker
+from lahella_bridge.errors import BridgeError
+from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, client_settings
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = """
+Activities, events and organisations of NGOs and parishes in North Ostrobothnia,
+harvested from Lähellä.fi, classified into the Pohde county's service-chain stages
+and wellbeing themes, and published as JSON, iCalendar, schema.org JSON-LD, an
+OpenActive RPDE change feed and PTV Open API v11 compatible bodies.
+
+Lists share one envelope (`count`, `next`, `previous`, `items`); errors are RFC 9457
+problem details; every GET has a strong ETag.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra},
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+async def _scheduled_harvests(app: FastAPI, settings: Settings) -> None:
+    """Harvest at start if never harvested, then every N minutes; errors never escape."""
+    harvester: Harvester = app.state.harvester
+    first = True
+    while True:
+        try:
+            async with app.state.sessions() as session:
+                due = not first or not await repository.ever_harvested(session)
+            if due and (settings.harvest_on_start or not first):
+                await harvester.run()
+        except HarvestAlreadyRunning:
+            log.info("harvest.skipped", reason="another replica is harvesting")
+        except Exception:
+            log.exception("harvest.scheduler_error")
+        first = False
+        await asyncio.sleep(settings.harvest_interval_minutes * 60)
+
+
+def create_app(settings: Settings, database_url: str) -> FastAPI:
+    """Build the app for one database URL (the CLI resolves embedded vs configured)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(database_url)
+        app.state.engine = engine
+        app.state.sessions = create_sessionmaker(engine)
+        app.state.harvester = Harvester(
+            engine, client_settings(settings), brake=settings.harvest_retire_brake
+        )
+        scheduler = None
+        if settings.harvest_interval_minutes > 0:
+            scheduler = asyncio.create_task(_scheduled_harvests(app, settings))
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
+            await engine.dispose()
+
+    app = FastAPI(
+        title="lahella-bridge",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        contact={"name": "Pohde", "url": "https://pohde.fi"},
+    )
+    app.state.settings = settings
+    _add_error_handlers(app)
+    _add_middleware(app, settings)
+    for router in (
+        health.router,
+        activities.router,
+        events.router,
+        changes.router,
+        ptv_api.router,
+        admin.router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BridgeError)
+    async def bridge_error(request: Request, exc: BridgeError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "parameter": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                "in": str(e["loc"][0]),
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
+        return problem(422, "Invalid parameter", detail, errors=errors)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database.unavailable", error=type(exc).__name__)
+        return problem(503, "Database unavailable", "the database cannot be reached; retry shortly")
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def etag_and_request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+            if request.method == "GET" and response.status_code == 200:
+                response = await _with_etag(request, response)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["X-Request-ID"] = request_id
+        log.info(
+            "http.request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            request_id=request_id,
+        )
+        return response
+
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["If-None-Match", "Accept-Language", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID"],
+        )
+
+
+async def _with_etag(request: Request, response: Response) -> Response:
+    """Strong ETag over the body; a matching If-None-Match answers 304 with no body."""
+    body = b""
+    async for chunk in response.body_iterator:  # type: ignore[attr-defined]
+        body += chunk if isinstance(chunk, bytes) else chunk.encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers["ETag"] = etag
+    matches = request.headers.get("If-None-Match", "")
+    if etag in [tag.strip() for tag in matches.split(",")] or matches.strip() == "*":
+        kept = {k: v for k, v in headers.items() if k.lower() in ("etag", "cache-control", "vary")}
+        return Response(status_code=304, headers=kept)
+    return Response(
+        content=body,
+        status_code=response.status_code,
+        headers=headers,
+        media_type=response.media_type,
+    )

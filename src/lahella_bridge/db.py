@@ -1,0 +1,94 @@
+"""Declarative base, engine and sessionmaker factories, and the database location."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from lahella_bridge.config import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def asyncpg_url(url: str) -> str:
+    """Any PostgreSQL URL as SQLAlchemy's asyncpg URL (a unix socket `host=` is kept)."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+@contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """The configured server, or the embedded one for as long as the context lasts."""
+    if settings.database_url:
+        yield asyncpg_url(settings.database_url)
+        return
+    from lahella_bridge.embedded_db import embedded_postgres
+
+    with embedded_postgres(settings.data_dir) as url:
+        yield asyncpg_url(url)
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"server_settings": {"application_name": "lahella-bridge"}, "timeout": 5},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+MIGRATIONS_LOCK_ID = 0x1A4E11A0  # advisory lock: replicas starting together migrate once
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parents[2]
+    ini = root / "alembic.ini"
+    if ini.exists():
+        return Config(str(ini))
+    config = Config()  # installed wheel: migrations ship beside the package
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return config
+
+
+async def upgrade_database(engine: AsyncEngine) -> None:
+    """Apply every pending alembic migration, serialised across processes."""
+    from alembic import command
+
+    def upgrade(connection: Connection) -> None:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATIONS_LOCK_ID})")
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)

@@ -1,0 +1,1 @@
+"""Pure renderers of the event feeds: iCalendar and schema.org JSON-LD."""

@@ -1,0 +1,190 @@
+"""The tables. No logic: mapping lives in `normalise`, SQL in `repository`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    Sequence,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lahella_bridge.db import Base
+
+# Every insert, update and retirement takes the next value: the RPDE `modified`.
+change_seq = Sequence("change_seq", metadata=Base.metadata)
+NEXT_CHANGE = text("nextval('change_seq')")
+
+Json = dict[str, Any]
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    base_url: Mapped[str | None] = mapped_column(Text)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (UniqueConstraint("source", "upstream_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    upstream_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    business_id: Mapped[str | None] = mapped_column(Text)
+    document: Mapped[Json] = mapped_column(JSONB)
+    ptv: Mapped[Json] = mapped_column(JSONB)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    modified: Mapped[int] = mapped_column(BigInteger, server_default=NEXT_CHANGE, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (
+        UniqueConstraint("source", "upstream_id"),
+        Index("ix_activities_modified_id", "modified", "id"),
+        Index("ix_activities_search", "search", postgresql_using="gin"),
+        Index(
+            "ix_activities_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index("ix_activities_municipalities", "municipalities", postgresql_using="gin"),
+        Index("ix_activities_stages", "stages", postgresql_using="gin"),
+        Index("ix_activities_themes", "themes", postgresql_using="gin"),
+        Index("ix_activities_live_name", "name_sort", "id", postgresql_where="deleted_at IS NULL"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    upstream_id: Mapped[str] = mapped_column(Text)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(16), server_default="activity")
+    raw: Mapped[Json] = mapped_column(JSONB)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[Json] = mapped_column(JSONB)
+    ptv: Mapped[Json] = mapped_column(JSONB)
+    name_sort: Mapped[str] = mapped_column(Text)
+    visible_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    municipalities: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    stages: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    themes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    activity_types: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    target_groups: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    languages: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    is_free: Mapped[bool | None] = mapped_column(Boolean)
+    online: Mapped[bool] = mapped_column(Boolean)
+    search_text: Mapped[str] = mapped_column(Text)
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('finnish'::regconfig, search_text)", persisted=True)
+    )
+    modified: Mapped[int] = mapped_column(BigInteger, server_default=NEXT_CHANGE)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ServiceChannel(Base):
+    """A place, web page, online or phone channel of one activity (PTV ServiceChannel)."""
+
+    __tablename__ = "service_channels"
+    __table_args__ = (Index("ix_service_channels_lat_lon", "lat", "lon"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    channel_type: Mapped[str] = mapped_column(String(32))
+    municipality: Mapped[str | None] = mapped_column(String(3))
+    lat: Mapped[float | None] = mapped_column(Double)
+    lon: Mapped[float | None] = mapped_column(Double)
+    ptv: Mapped[Json] = mapped_column(JSONB)
+
+
+class Occurrence(Base):
+    """One dated session of an activity, expanded from its weekly rules."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        Index("ix_occurrences_starts", "starts"),
+        Index("ix_occurrences_municipality_starts", "municipality", "starts"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    starts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    municipality: Mapped[str | None] = mapped_column(String(3))
+
+
+class HarvestRun(Base):
+    __tablename__ = "harvest_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    complete: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    total_reported: Mapped[int | None] = mapped_column(Integer)
+    fetched: Mapped[int] = mapped_column(Integer, server_default="0")
+    created: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated: Mapped[int] = mapped_column(Integer, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, server_default="0")
+    retired: Mapped[int] = mapped_column(Integer, server_default="0")
+    quarantined: Mapped[int] = mapped_column(Integer, server_default="0")
+    unpublished: Mapped[int] = mapped_column(Integer, server_default="0")
+    retries: Mapped[int] = mapped_column(Integer, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[Json] = mapped_column(JSONB, server_default="{}")
+
+
+class QuarantinedRecord(Base):
+    """An upstream record that could not be used, kept with its reason."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("source", "record_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    record_key: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_runs.id", ondelete="SET NULL"))
+    raw: Mapped[Json] = mapped_column(JSONB)
+    reason: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DataVersion(Base):
+    """One row: bumped by every harvest that changed published data (ETags key on it)."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,728 @@
+"""All SQL: idempotent upserts by (source, upstream id), retirement with a safety brake,
+run records, quarantine, and the read queries behind the API and feeds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from lahella_bridge.models import (
+    Activity,
+    DataVersion,
+    HarvestRun,
+    Occurrence,
+    Organisation,
+    QuarantinedRecord,
+    ServiceChannel,
+    change_seq,
+)
+from lahella_bridge.normalise import NormalisedActivity, NormalisedOrganisation
+from lahella_bridge.richtext import strip_nul
+
+HARVEST_LOCK_ID = 0x1A4E11A1
+
+
+def content_hash(value: Any) -> str:
+    """Hash of a canonical JSON form: equal content, equal hash, whatever the key order."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _clean(value: Any) -> Any:
+    """NUL-free copy of JSON-like data: PostgreSQL text and jsonb refuse NUL."""
+    if isinstance(value, str):
+        return strip_nul(value)
+    if isinstance(value, dict):
+        return {strip_nul(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+# --- harvest locking and runs -------------------------------------------------------
+
+
+async def try_harvest_lock(connection: AsyncConnection) -> bool:
+    """Session-level advisory lock: released by unlock or when the connection dies."""
+    return bool(await connection.scalar(select(func.pg_try_advisory_lock(HARVEST_LOCK_ID))))
+
+
+async def release_harvest_lock(connection: AsyncConnection) -> None:
+    await connection.execute(select(func.pg_advisory_unlock(HARVEST_LOCK_ID)))
+
+
+async def harvest_running(session: AsyncSession) -> bool:
+    """Whether any process holds the harvest lock right now."""
+    held = await session.scalar(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :id AND granted"
+        ),
+        {"id": HARVEST_LOCK_ID},
+    )
+    return bool(held)
+
+
+async def start_run(session: AsyncSession, source: str, mode: str, started_at: datetime) -> int:
+    run_id = await session.scalar(
+        insert(HarvestRun)
+        .values(source=source, mode=mode, status="running", started_at=started_at)
+        .returning(HarvestRun.id)
+    )
+    assert run_id is not None
+    return int(run_id)
+
+
+async def finish_run(session: AsyncSession, run_id: int, **values: Any) -> None:
+    await session.execute(update(HarvestRun).where(HarvestRun.id == run_id).values(**values))
+
+
+async def fail_stale_runs(session: AsyncSession) -> None:
+    """Runs left 'running' by a process that died: nobody holds the lock any more."""
+    await session.execute(
+        update(HarvestRun)
+        .where(HarvestRun.status == "running")
+        .values(
+            status="failed",
+            error="the harvesting process stopped before finishing",
+            finished_at=func.now(),
+        )
+    )
+
+
+async def last_runs(session: AsyncSession, limit: int = 50) -> Sequence[HarvestRun]:
+    result = await session.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(limit))
+    return result.all()
+
+
+async def ever_harvested(session: AsyncSession) -> bool:
+    return bool(
+        await session.scalar(
+            select(func.count())
+            .select_from(HarvestRun)
+            .where(HarvestRun.status.in_(("succeeded", "braked", "incomplete")))
+        )
+    )
+
+
+async def bump_data_version(session: AsyncSession) -> None:
+    await session.execute(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1, changed_at=func.now())
+    )
+
+
+async def data_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
+
+
+# --- fingerprints, upserts and retirement ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    content_hash: str
+    live: bool
+
+
+async def fingerprints(session: AsyncSession, source: str) -> dict[str, Fingerprint]:
+    rows = await session.execute(
+        select(Activity.upstream_id, Activity.content_hash, Activity.deleted_at.is_(None)).where(
+            Activity.source == source
+        )
+    )
+    return {key: Fingerprint(digest, bool(live)) for key, digest, live in rows}
+
+
+async def upsert_organisations(
+    session: AsyncSession, source: str, organisations: Sequence[NormalisedOrganisation]
+) -> None:
+    unique = {o.id: o for o in organisations}
+    if not unique:
+        return
+    rows = [
+        {
+            "id": o.id,
+            "source": source,
+            "upstream_id": o.upstream_id,
+            "name": strip_nul(o.name),
+            "business_id": o.business_id,
+            "document": _clean(o.document),
+            "ptv": _clean(o.ptv),
+            "content_hash": content_hash([o.document, o.ptv]),
+        }
+        for o in unique.values()
+    ]
+    statement = insert(Organisation)
+    changed = or_(
+        Organisation.content_hash != statement.excluded.content_hash,
+        Organisation.deleted_at.is_not(None),
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Organisation.source, Organisation.upstream_id],
+            set_={
+                "name": statement.excluded.name,
+                "business_id": statement.excluded.business_id,
+                "document": statement.excluded.document,
+                "ptv": statement.excluded.ptv,
+                "content_hash": statement.excluded.content_hash,
+                "modified": change_seq.next_value(),
+                "updated_at": func.now(),
+                "deleted_at": None,
+            },
+            where=changed,
+        ),
+        rows,
+    )
+
+
+def _activity_row(source: str, item: NormalisedActivity, raw: Any, digest: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "source": source,
+        "upstream_id": item.upstream_id,
+        "organisation_id": item.organisation.id if item.organisation else None,
+        "kind": item.document.get("kind", "activity"),
+        "raw": _clean(raw),
+        "content_hash": digest,
+        "document": _clean(item.document),
+        "ptv": _clean(item.ptv),
+        "name_sort": strip_nul(item.name_sort)[:500],
+        "visible_until": item.visible_until,
+        "municipalities": item.municipalities,
+        "stages": item.stages,
+        "themes": item.themes,
+        "activity_types": item.activity_types,
+        "target_groups": item.target_groups,
+        "languages": item.languages,
+        "is_free": item.is_free,
+        "online": item.online,
+        "search_text": item.search_text,
+    }
+
+
+async def upsert_activities(
+    session: AsyncSession, source: str, batch: Sequence[tuple[NormalisedActivity, Any, str]]
+) -> tuple[int, int]:
+    """Write changed activities with their channels and occurrences: (created, updated)."""
+    if not batch:
+        return 0, 0
+    await upsert_organisations(
+        session, source, [i.organisation for i, _, _ in batch if i.organisation is not None]
+    )
+    existing = set(
+        (
+            await session.scalars(
+                select(Activity.id).where(Activity.id.in_([i.id for i, _, _ in batch]))
+            )
+        ).all()
+    )
+    statement = insert(Activity)
+    columns = [
+        c for c in _activity_row(source, *batch[0]) if c not in ("id", "source", "upstream_id")
+    ]
+    changed = or_(
+        Activity.content_hash != statement.excluded.content_hash,
+        Activity.deleted_at.is_not(None),
+        Activity.document != statement.excluded.document,
+        Activity.ptv != statement.excluded.ptv,
+    )
+    written = await session.scalars(
+        statement.on_conflict_do_update(
+            index_elements=[Activity.source, Activity.upstream_id],
+            set_={
+                **{c: statement.excluded[c] for c in columns},
+                "modified": change_seq.next_value(),
+                "updated_at": func.now(),
+                "deleted_at": None,
+            },
+            where=changed,
+        ).returning(Activity.id),
+        [_activity_row(source, *entry) for entry in batch],
+    )
+    written_ids = set(written.all())
+    items = [item for item, _, _ in batch if item.id in written_ids]
+    await _replace_children(session, items)
+    created = len(written_ids - existing)
+    return created, len(written_ids) - created
+
+
+async def _replace_children(session: AsyncSession, items: Sequence[NormalisedActivity]) -> None:
+    if not items:
+        return
+    ids = [item.id for item in items]
+    await session.execute(delete(Occurrence).where(Occurrence.activity_id.in_(ids)))
+    await session.execute(delete(ServiceChannel).where(ServiceChannel.activity_id.in_(ids)))
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(
+        "service_channels",
+        columns=["id", "activity_id", "channel_type", "municipality", "lat", "lon", "ptv"],
+        records=[
+            (c.id, item.id, c.channel_type, c.municipality, c.lat, c.lon, json.dumps(_clean(c.ptv)))
+            for item in items
+            for c in item.channels
+        ],
+    )
+    await driver.copy_records_to_table(
+        "occurrences",
+        columns=["activity_id", "channel_id", "starts", "ends", "municipality"],
+        records=[
+            (item.id, o.channel_id, o.starts, o.ends, o.municipality)
+            for item in items
+            for o in item.occurrences
+        ],
+    )
+
+
+async def live_keys(session: AsyncSession, source: str) -> set[str]:
+    rows = await session.scalars(
+        select(Activity.upstream_id).where(Activity.source == source, Activity.deleted_at.is_(None))
+    )
+    return set(rows.all())
+
+
+async def retire_activities(session: AsyncSession, source: str, keys: Sequence[str]) -> int:
+    """Tombstone (never delete) the given live activities; their occurrences go."""
+    if not keys:
+        return 0
+    retired = await session.scalars(
+        update(Activity)
+        .where(
+            Activity.source == source,
+            Activity.upstream_id.in_(list(keys)),
+            Activity.deleted_at.is_(None),
+        )
+        .values(deleted_at=func.now(), modified=change_seq.next_value(), updated_at=func.now())
+        .returning(Activity.id)
+    )
+    ids = list(retired.all())
+    if ids:
+        await session.execute(delete(Occurrence).where(Occurrence.activity_id.in_(ids)))
+    return len(ids)
+
+
+async def retire_orphan_organisations(session: AsyncSession, source: str) -> int:
+    """Organisations with no live activity left are tombstoned too."""
+    has_live = (
+        select(Activity.id)
+        .where(Activity.organisation_id == Organisation.id, Activity.deleted_at.is_(None))
+        .exists()
+    )
+    result = await session.scalars(
+        update(Organisation)
+        .where(Organisation.source == source, Organisation.deleted_at.is_(None), ~has_live)
+        .values(deleted_at=func.now(), modified=change_seq.next_value(), updated_at=func.now())
+        .returning(Organisation.id)
+    )
+    return len(result.all())
+
+
+# --- quarantine -----------------------------------------------------------------------
+
+
+def quarantine_key(raw: Any) -> str:
+    key = raw.get("_key") if isinstance(raw, dict) else None
+    return str(key) if isinstance(key, str | int) and str(key) else f"sha256:{content_hash(raw)}"
+
+
+async def quarantine(
+    session: AsyncSession, source: str, run_id: int, raw: Any, reason: str
+) -> None:
+    statement = insert(QuarantinedRecord).values(
+        source=source,
+        record_key=quarantine_key(raw),
+        run_id=run_id,
+        raw=_clean(raw if isinstance(raw, dict) else {"value": raw}),
+        reason=strip_nul(reason),
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[QuarantinedRecord.source, QuarantinedRecord.record_key],
+            set_={
+                "raw": statement.excluded.raw,
+                "reason": statement.excluded.reason,
+                "run_id": run_id,
+                "last_seen": func.now(),
+            },
+        )
+    )
+
+
+async def release_from_quarantine(session: AsyncSession, source: str, keys: Sequence[str]) -> None:
+    if keys:
+        await session.execute(
+            delete(QuarantinedRecord).where(
+                and_(
+                    QuarantinedRecord.source == source, QuarantinedRecord.record_key.in_(list(keys))
+                )
+            )
+        )
+
+
+async def quarantined(
+    session: AsyncSession, limit: int, offset: int
+) -> Sequence[QuarantinedRecord]:
+    result = await session.scalars(
+        select(QuarantinedRecord)
+        .order_by(QuarantinedRecord.last_seen.desc(), QuarantinedRecord.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return result.all()
+
+
+async def unmapped_values(session: AsyncSession) -> list[dict[str, Any]]:
+    """Upstream values without a mapping, counted over the live activities."""
+    rows = await session.execute(
+        text(
+            "SELECT u->>'field' AS field, u->>'value' AS value, count(*) AS records, "
+            "min(a.upstream_id) AS example FROM activities a, "
+            "jsonb_array_elements(a.document->'unmapped') u WHERE a.deleted_at IS NULL "
+            "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        )
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def raw_activities(
+    session: AsyncSession, source: str, after: uuid.UUID | None, limit: int
+) -> Sequence[tuple[uuid.UUID, Any, str]]:
+    """Stored raw records in id order, for re-normalising without a fetch."""
+    query = select(Activity.id, Activity.raw, Activity.content_hash).where(
+        Activity.source == source, Activity.deleted_at.is_(None)
+    )
+    if after is not None:
+        query = query.where(Activity.id > after)
+    rows = await session.execute(query.order_by(Activity.id).limit(limit))
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+# --- reads for the API and feeds ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    """Combinable filters; every field narrows the set."""
+
+    municipality: str | None = None
+    stage: str | None = None
+    theme: str | None = None
+    activity_type: str | None = None
+    target_group: str | None = None
+    language: str | None = None
+    q: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # west, south, east, north
+    near: tuple[float, float] | None = None  # lat, lon
+    radius_km: float = 10.0
+    is_free: bool | None = None
+    online: bool | None = None
+    updated_since: datetime | None = None
+    organisation_id: uuid.UUID | None = None
+    kind: str | None = None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _channel_within(condition: Any) -> Any:
+    return (
+        select(ServiceChannel.id)
+        .where(ServiceChannel.activity_id == Activity.id, condition)
+        .exists()
+    )
+
+
+def _distance_km(lat: float, lon: float) -> Any:
+    """Haversine distance from a channel to (lat, lon), in SQL."""
+    return 12742 * func.asin(
+        func.sqrt(
+            func.power(func.sin(func.radians(ServiceChannel.lat - lat) / 2), 2)
+            + func.cos(func.radians(lat))
+            * func.cos(func.radians(ServiceChannel.lat))
+            * func.power(func.sin(func.radians(ServiceChannel.lon - lon) / 2), 2)
+        )
+    )
+
+
+def activity_conditions(filters: ActivityFilters) -> list[Any]:
+    """WHERE clauses for live, visible activities matching the filters."""
+    conditions: list[Any] = [
+        Activity.deleted_at.is_(None),
+        or_(Activity.visible_until.is_(None), Activity.visible_until > func.now()),
+    ]
+    arrays = (
+        (Activity.municipalities, filters.municipality),
+        (Activity.stages, filters.stage),
+        (Activity.themes, filters.theme),
+        (Activity.activity_types, filters.activity_type),
+        (Activity.target_groups, filters.target_group),
+        (Activity.languages, filters.language),
+    )
+    conditions += [column.contains([value]) for column, value in arrays if value is not None]
+    if filters.q:
+        query = func.websearch_to_tsquery(text("'finnish'::regconfig"), filters.q)
+        conditions.append(
+            or_(
+                Activity.search.op("@@")(query),
+                Activity.search_text.ilike(f"%{_escape_like(filters.q)}%", escape="\\"),
+            )
+        )
+    if filters.bbox is not None:
+        west, south, east, north = filters.bbox
+        conditions.append(
+            _channel_within(
+                and_(
+                    ServiceChannel.lon.between(west, east), ServiceChannel.lat.between(south, north)
+                )
+            )
+        )
+    if filters.near is not None:
+        lat, lon = filters.near
+        degrees = filters.radius_km / 111.0 + 0.01
+        conditions.append(
+            _channel_within(
+                and_(
+                    ServiceChannel.lat.between(lat - degrees, lat + degrees),
+                    _distance_km(lat, lon) <= filters.radius_km,
+                )
+            )
+        )
+    if filters.is_free is not None:
+        conditions.append(Activity.is_free.is_(filters.is_free))
+    if filters.online is not None:
+        conditions.append(Activity.online.is_(filters.online))
+    if filters.updated_since is not None:
+        conditions.append(Activity.updated_at >= filters.updated_since)
+    if filters.organisation_id is not None:
+        conditions.append(Activity.organisation_id == filters.organisation_id)
+    if filters.kind is not None:
+        conditions.append(Activity.kind == filters.kind)
+    return conditions
+
+
+async def list_activities(
+    session: AsyncSession, filters: ActivityFilters, limit: int, offset: int
+) -> tuple[int, Sequence[Activity]]:
+    conditions = activity_conditions(filters)
+    count = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
+    rows = await session.scalars(
+        select(Activity)
+        .where(*conditions)
+        .order_by(Activity.name_sort, Activity.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(count or 0), rows.all()
+
+
+async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
+    return await session.scalar(
+        select(Activity).where(Activity.id == activity_id, *activity_conditions(ActivityFilters()))
+    )
+
+
+async def next_occurrences(
+    session: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int = 3
+) -> dict[uuid.UUID, list[Occurrence]]:
+    """The next few sessions of each activity, in one query."""
+    if not activity_ids:
+        return {}
+    ranked = (
+        select(
+            Occurrence,
+            func.row_number()
+            .over(partition_by=Occurrence.activity_id, order_by=Occurrence.starts)
+            .label("n"),
+        )
+        .where(Occurrence.activity_id.in_(list(activity_ids)), Occurrence.starts >= func.now())
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked).where(ranked.c.n <= per_activity).order_by(ranked.c.starts)
+    )
+    result: dict[uuid.UUID, list[Occurrence]] = {}
+    for row in rows:
+        result.setdefault(row.activity_id, []).append(
+            Occurrence(
+                activity_id=row.activity_id,
+                channel_id=row.channel_id,
+                starts=row.starts,
+                ends=row.ends,
+                municipality=row.municipality,
+            )
+        )
+    return result
+
+
+async def list_events(
+    session: AsyncSession,
+    filters: ActivityFilters,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[tuple[Occurrence, Activity]]]:
+    """Occurrences starting in [start, end) of matching activities, by start time."""
+    conditions = [
+        *activity_conditions(replace(filters, municipality=None)),
+        Occurrence.starts >= start,
+        Occurrence.starts < end,
+    ]
+    if filters.municipality is not None:
+        # The session's own place decides, so a multi-town activity lists where it meets.
+        conditions.append(
+            or_(
+                Occurrence.municipality == filters.municipality,
+                and_(
+                    Occurrence.municipality.is_(None),
+                    Activity.municipalities.contains([filters.municipality]),
+                ),
+            )
+        )
+    base = select(Occurrence, Activity).join(Activity, Activity.id == Occurrence.activity_id)
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Occurrence)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(*conditions)
+    )
+    rows = await session.execute(
+        base.where(*conditions)
+        .order_by(Occurrence.starts, Occurrence.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(count or 0), [(row[0], row[1]) for row in rows]
+
+
+async def term_counts(session: AsyncSession, column: str) -> dict[str, int]:
+    """Live activities per stage, theme, activity type or municipality, in SQL."""
+    array = getattr(Activity, column)
+    term = func.unnest(array).label("term")
+    inner = select(term).where(*activity_conditions(ActivityFilters())).subquery()
+    rows = await session.execute(select(inner.c.term, func.count()).group_by(inner.c.term))
+    return {str(key): int(n) for key, n in rows}
+
+
+async def list_organisations(
+    session: AsyncSession, limit: int, offset: int, q: str | None = None
+) -> tuple[int, Sequence[Organisation]]:
+    conditions: list[Any] = [Organisation.deleted_at.is_(None)]
+    if q:
+        conditions.append(Organisation.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    count = await session.scalar(select(func.count()).select_from(Organisation).where(*conditions))
+    rows = await session.scalars(
+        select(Organisation)
+        .where(*conditions)
+        .order_by(Organisation.name, Organisation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(count or 0), rows.all()
+
+
+async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
+    return await session.scalar(
+        select(Organisation).where(Organisation.id == org_id, Organisation.deleted_at.is_(None))
+    )
+
+
+async def changes(
+    session: AsyncSession,
+    kind: str,
+    after_modified: int | None,
+    after_id: uuid.UUID | None,
+    limit: int,
+) -> Sequence[Activity | Organisation]:
+    """RPDE 'modified + id' page: (modified = ts AND id > id) OR modified > ts."""
+    model: Any = Activity if kind == "activities" else Organisation
+    query = select(model)
+    if after_modified is not None and after_id is not None:
+        query = query.where(
+            or_(
+                and_(model.modified == after_modified, model.id > after_id),
+                model.modified > after_modified,
+            )
+        )
+    rows = await session.scalars(query.order_by(model.modified, model.id).limit(limit))
+    return list(rows.all())
+
+
+async def channels_of(
+    session: AsyncSession, activity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ServiceChannel]]:
+    rows = await session.scalars(
+        select(ServiceChannel).where(ServiceChannel.activity_id.in_(list(activity_ids)))
+    )
+    result: dict[uuid.UUID, list[ServiceChannel]] = {}
+    for channel in rows:
+        result.setdefault(channel.activity_id, []).append(channel)
+    return result
+
+
+async def ptv_rows(
+    session: AsyncSession,
+    kind: str,
+    *,
+    ids: Sequence[uuid.UUID] | None = None,
+    municipality: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> tuple[int, list[tuple[uuid.UUID, dict[str, Any], datetime]]]:
+    """(count, [(id, stored PTV body, updated_at)]) for Service, ServiceChannel, Organization."""
+    live_activity = and_(*activity_conditions(ActivityFilters()))
+    if kind == "Service":
+        query = select(Activity.id, Activity.ptv, Activity.updated_at).where(live_activity)
+        area = Activity.municipalities.contains([municipality]) if municipality else None
+        stamp, key = Activity.updated_at, Activity.id
+    elif kind == "ServiceChannel":
+        query = (
+            select(ServiceChannel.id, ServiceChannel.ptv, Activity.updated_at)
+            .join(Activity, Activity.id == ServiceChannel.activity_id)
+            .where(live_activity)
+        )
+        area = ServiceChannel.municipality == municipality if municipality else None
+        stamp, key = Activity.updated_at, ServiceChannel.id
+    else:
+        query = select(Organisation.id, Organisation.ptv, Organisation.updated_at).where(
+            Organisation.deleted_at.is_(None)
+        )
+        area = (
+            select(Activity.id)
+            .where(
+                Activity.organisation_id == Organisation.id,
+                live_activity,
+                Activity.municipalities.contains([municipality]),
+            )
+            .exists()
+            if municipality
+            else None
+        )
+        stamp, key = Organisation.updated_at, Organisation.id
+    if ids is not None:
+        query = query.where(key.in_(list(ids)))
+    if area is not None:
+        query = query.where(area)
+    if since is not None:
+        query = query.where(stamp >= since)
+    if before is not None:
+        query = query.where(stamp < before)
+    count = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(stamp, key).limit(limit).offset(offset))
+    return int(count or 0), [(row[0], row[1], row[2]) for row in rows]

@@ -1,0 +1,1 @@
+"""Adapters for the upstream sources: HTTP clients and tolerant payload schemas."""

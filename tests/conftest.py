@@ -1,0 +1,129 @@
+"""Shared fixtures: one real PostgreSQL per test session (embedded, or DATABASE_URL),
+migrated once; tables emptied between tests; the sample upstream over real httpx."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lahella_bridge.app import create_app
+from lahella_bridge.config import Settings
+from lahella_bridge.db import asyncpg_url, create_engine, upgrade_database
+from lahella_bridge.harvest import Harvester
+from lahella_bridge.sample.data import default_anchor, generate, now_for
+from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
+from lahella_bridge.upstream.client import ClientSettings
+
+TABLES = "occurrences, service_channels, quarantine, harvest_runs, activities, organisations"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server: $DATABASE_URL, else an embedded one in a temporary directory."""
+    configured = os.environ.get("DATABASE_URL") or os.environ.get("LAHELLA_BRIDGE_DATABASE_URL")
+    if configured:
+        yield asyncpg_url(configured)
+        return
+    from lahella_bridge.embedded_db import embedded_postgres
+
+    with (
+        tempfile.TemporaryDirectory(prefix="lahella-bridge-test-") as tmp,
+        embedded_postgres(Path(tmp)) as url,
+    ):
+        yield asyncpg_url(url)
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> str:
+    """A fresh database on that server, migrated from empty once for the session."""
+    admin = create_engine(server_url, pool_size=1)
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("DROP DATABASE IF EXISTS lahella_bridge_test WITH (FORCE)"))
+        await connection.execute(text("CREATE DATABASE lahella_bridge_test"))
+    await admin.dispose()
+    from sqlalchemy.engine import make_url
+
+    url = (
+        make_url(server_url)
+        .set(database="lahella_bridge_test")
+        .render_as_string(hide_password=False)
+    )
+    engine = create_engine(url, pool_size=1)
+    await upgrade_database(engine)
+    await engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncEngine:
+    """The engine, with every data table empty at the start of the test."""
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture
+def anchor() -> date:
+    return default_anchor()
+
+
+@pytest.fixture
+def upstream(anchor: date) -> SampleUpstream:
+    return SampleUpstream(generate(anchor=anchor))
+
+
+def make_harvester(
+    engine: AsyncEngine, upstream: SampleUpstream, anchor: date, **client: object
+) -> Harvester:
+    settings = ClientSettings(
+        base_url="http://sample.test",
+        cookies=SAMPLE_COOKIES,
+        backoff_base_s=0.001,
+        backoff_cap_s=0.01,
+        **client,
+    )  # type: ignore[arg-type]
+    return Harvester(
+        engine, settings, transport=httpx.ASGITransport(app=upstream), clock=lambda: now_for(anchor)
+    )
+
+
+@pytest.fixture
+def harvester(db: AsyncEngine, upstream: SampleUpstream, anchor: date) -> Harvester:
+    return make_harvester(db, upstream, anchor)
+
+
+@pytest.fixture
+async def harvested(harvester: Harvester) -> Harvester:
+    report = await harvester.run()
+    assert report.status == "succeeded", report.error
+    return harvester
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The real ASGI app (lifespan included) through httpx."""
+    settings = Settings(harvest_interval_minutes=0, admin_api_key="test-admin-key")
+    app = create_app(settings, database_url)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
+    ):
+        yield client
