@@ -71,13 +71,11 @@ MIGRATIONS_LOCK_ID = 0x1A4E11A0  # advisory lock: replicas starting together mig
 def _alembic_config() -> Any:
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parents[2]
-    ini = root / "alembic.ini"
-    if ini.exists():
-        return Config(str(ini))
-    config = Config()  # installed wheel: migrations ship beside the package
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    return config
+    # The source checkout, or the working directory of an installed copy (the image's /app).
+    for root in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (root / "alembic.ini").exists():
+            return Config(str(root / "alembic.ini"))
+    raise FileNotFoundError("alembic.ini not found beside the source or in the working directory")
 
 
 async def upgrade_database(engine: AsyncEngine) -> None:
