@@ -206,3 +206,18 @@ async def test_transient_server_errors_are_retried(
     upstream.faults.statuses = list(statuses)
     report = await harvested.run()
     assert report.status == "succeeded" and report.retries == len(statuses)
+
+
+async def test_upstream_down_for_a_whole_run_changes_nothing_and_records_a_failure(
+    harvested: Harvester, upstream: SampleUpstream, db: AsyncEngine
+) -> None:
+    live = await live_count(db)
+    upstream.faults.down = True
+    report = await harvested.run()
+    assert report.status == "failed" and report.retries > 0
+    assert await live_count(db) == live
+    async with db.connect() as connection:
+        status = await connection.scalar(
+            select(HarvestRun.status).order_by(HarvestRun.id.desc()).limit(1)
+        )
+    assert status == "failed"

@@ -164,7 +164,11 @@ class LahellaClient:
         store = self.settings.cookie_store
         if store is None:
             return
-        tokens = {k: v for k, v in self._http.cookies.items() if any(m in k for m in TOKEN_MARKERS)}
+        tokens = {
+            cookie.name: cookie.value
+            for cookie in self._http.cookies.jar
+            if any(m in cookie.name for m in TOKEN_MARKERS) and cookie.value is not None
+        }
         configured = sorted(_parse_cookie_header(self.settings.cookies))
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps({"configured": configured, "cookies": tokens}), "utf-8")
@@ -201,6 +205,11 @@ class LahellaClient:
             ok = response.status_code == 200 and response.json().get("status") == "Success"
         except ValueError:
             ok = False
+        if ok:
+            # One value per name: the fresh Set-Cookie replaces the configured token.
+            merged = {c.name: c.value for c in self._http.cookies.jar if c.value is not None}
+            merged.update({name: value for name, value in response.cookies.items()})
+            self._http.cookies = httpx.Cookies(merged)
         if not ok:
             raise UpstreamAuthError(
                 f"token refresh failed (HTTP {response.status_code}); log in to "
