@@ -208,7 +208,7 @@ class LahellaClient:
         if ok:
             # One value per name: the fresh Set-Cookie replaces the configured token.
             merged = {c.name: c.value for c in self._http.cookies.jar if c.value is not None}
-            merged.update({name: value for name, value in response.cookies.items()})
+            merged.update(dict(response.cookies.items()))
             self._http.cookies = httpx.Cookies(merged)
         if not ok:
             raise UpstreamAuthError(
