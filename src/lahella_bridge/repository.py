@@ -121,10 +121,6 @@ async def bump_data_version(session: AsyncSession) -> None:
     )
 
 
-async def data_version(session: AsyncSession) -> int:
-    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
-
-
 # --- fingerprints, upserts and retirement ---------------------------------------------
 
 
@@ -660,18 +656,6 @@ async def changes(
         )
     rows = await session.scalars(query.order_by(model.modified, model.id).limit(limit))
     return list(rows.all())
-
-
-async def channels_of(
-    session: AsyncSession, activity_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[ServiceChannel]]:
-    rows = await session.scalars(
-        select(ServiceChannel).where(ServiceChannel.activity_id.in_(list(activity_ids)))
-    )
-    result: dict[uuid.UUID, list[ServiceChannel]] = {}
-    for channel in rows:
-        result.setdefault(channel.activity_id, []).append(channel)
-    return result
 
 
 async def ptv_rows(

@@ -312,6 +312,3 @@ class LahellaClient:
         if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
             raise UpstreamError("listing response is not an {items, total, hasMore} envelope")
         return ActivitiesPage.model_validate(payload)
-
-    async def activity(self, key: str) -> Any:
-        return await self.get_json(f"{ACTIVITIES_PATH}/{key}", {"links[files]": "true"})
