@@ -179,3 +179,11 @@ async def test_an_invalid_record_among_valid_ones_is_passed_on_raw() -> None:
     )
     items, client = await collect(settings())
     assert items[1] == "garbage" and items[2]["newField"] == 1 and client.progress.complete
+
+
+@respx.mock
+async def test_nul_characters_are_dropped_before_anything_stores_them() -> None:
+    body = '{"items": [{"_key": "1", "name": "a\\u0000b", "path": "c:\\\\u0000"}], "total": 1}'
+    respx.get(LIST).mock(return_value=httpx.Response(200, text=body))
+    items, _ = await collect(settings())
+    assert items[0]["name"] == "ab" and items[0]["path"] == "c:\\u0000"

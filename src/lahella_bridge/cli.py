@@ -224,6 +224,26 @@ def demo(
             _serve(settings, url)
 
 
+@app.command("sample-upstream")
+def sample_upstream(
+    count: Annotated[int, typer.Option(help="How many activities to serve.")] = 320,
+    host: Annotated[str, typer.Option(help="Interface (keep it on loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8800,
+) -> None:
+    """Serve the bundled sample upstream alone (scaled to `count` records), e.g. for benches."""
+    from lahella_bridge.sample.data import generate
+    from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
+
+    configure_logging("WARNING", "console")
+    console.print(
+        f"sample upstream with {count} activities on http://{host}:{port}; "
+        f"cookies: {SAMPLE_COOKIES}"
+    )
+    uvicorn.run(
+        SampleUpstream(generate(count)), host=host, port=port, log_config=None, access_log=False
+    )
+
+
 @app.command("export-openapi")
 def export_openapi(
     output: Annotated[Path, typer.Option(help="Where to write the spec.")] = Path(
@@ -241,3 +261,7 @@ def export_openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, "utf-8")
     console.print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    app()

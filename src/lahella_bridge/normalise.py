@@ -9,6 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
@@ -132,11 +133,12 @@ def _in_language_order(translations: dict[str, T]) -> list[tuple[str, T]]:
 
 
 def _names(activity: LahellaActivity) -> Labels:
-    return {
-        lang: re.sub(r"\s+", " ", strip_nul(html_to_text(t.name))).strip()
-        for lang, t in _in_language_order(activity.traits.translations)
-        if t.name and html_to_text(t.name).strip()
-    }
+    names = {}
+    for lang, translation in _in_language_order(activity.traits.translations):
+        name = " ".join(html_to_text(translation.name).split())
+        if name:
+            names[lang] = name
+    return names
 
 
 def _lang_items(labels: Labels, limit: int | None = None) -> list[ptv.LanguageItem]:
@@ -153,6 +155,7 @@ def _localized(labels: Labels, kind: str, limit: int) -> list[ptv.LocalizedListI
     ]
 
 
+@cache
 def _finto(kind: str, code: str) -> ptv.FintoItem:
     tax = taxonomy()
     table = {
@@ -172,6 +175,7 @@ def _finto(kind: str, code: str) -> ptv.FintoItem:
     )
 
 
+@cache
 def _ontology_term(key: str) -> ptv.FintoItem:
     term = taxonomy().lahella["ontology_terms"][key]
     return ptv.FintoItem(
@@ -181,6 +185,7 @@ def _ontology_term(key: str) -> ptv.FintoItem:
     )
 
 
+@cache
 def _municipality_model(code: str) -> ptv.Municipality:
     municipality = taxonomy().municipalities[code]
     return ptv.Municipality(code=code, name=_lang_items(municipality.labels))
@@ -565,15 +570,17 @@ def _area_type(built: _Built) -> Literal["LimitedType", "Nationwide"]:
 
 
 def _areas(codes: list[str]) -> list[ptv.Area]:
-    return [
-        ptv.Area(
-            type="Municipality",
-            code=code,
-            name=_lang_items(taxonomy().municipalities[code].labels),
-            municipalities=[_municipality_model(code)],
-        )
-        for code in codes
-    ]
+    return [_area(code) for code in codes]
+
+
+@cache
+def _area(code: str) -> ptv.Area:
+    return ptv.Area(
+        type="Municipality",
+        code=code,
+        name=_lang_items(taxonomy().municipalities[code].labels),
+        municipalities=[_municipality_model(code)],
+    )
 
 
 def _organisation(activity: LahellaActivity, context: Context) -> NormalisedOrganisation | None:

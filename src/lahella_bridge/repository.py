@@ -37,17 +37,6 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _clean(value: Any) -> Any:
-    """NUL-free copy of JSON-like data: PostgreSQL text and jsonb refuse NUL."""
-    if isinstance(value, str):
-        return strip_nul(value)
-    if isinstance(value, dict):
-        return {strip_nul(str(k)): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
 # --- harvest locking and runs -------------------------------------------------------
 
 
@@ -152,8 +141,8 @@ async def upsert_organisations(
             "upstream_id": o.upstream_id,
             "name": strip_nul(o.name),
             "business_id": o.business_id,
-            "document": _clean(o.document),
-            "ptv": _clean(o.ptv),
+            "document": o.document,
+            "ptv": o.ptv,
             "content_hash": content_hash([o.document, o.ptv]),
         }
         for o in unique.values()
@@ -189,10 +178,10 @@ def _activity_row(source: str, item: NormalisedActivity, raw: Any, digest: str) 
         "upstream_id": item.upstream_id,
         "organisation_id": item.organisation.id if item.organisation else None,
         "kind": item.document.get("kind", "activity"),
-        "raw": _clean(raw),
+        "raw": raw,
         "content_hash": digest,
-        "document": _clean(item.document),
-        "ptv": _clean(item.ptv),
+        "document": item.document,
+        "ptv": item.ptv,
         "name_sort": strip_nul(item.name_sort)[:500],
         "visible_until": item.visible_until,
         "municipalities": item.municipalities,
@@ -267,7 +256,7 @@ async def _replace_children(session: AsyncSession, items: Sequence[NormalisedAct
         "service_channels",
         columns=["id", "activity_id", "channel_type", "municipality", "lat", "lon", "ptv"],
         records=[
-            (c.id, item.id, c.channel_type, c.municipality, c.lat, c.lon, json.dumps(_clean(c.ptv)))
+            (c.id, item.id, c.channel_type, c.municipality, c.lat, c.lon, json.dumps(c.ptv))
             for item in items
             for c in item.channels
         ],
@@ -341,7 +330,7 @@ async def quarantine(
         source=source,
         record_key=quarantine_key(raw),
         run_id=run_id,
-        raw=_clean(raw if isinstance(raw, dict) else {"value": raw}),
+        raw=raw if isinstance(raw, dict) else {"value": raw},
         reason=strip_nul(reason),
     )
     await session.execute(

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import html
 import re
-from html.parser import HTMLParser
 
 import nh3
 
 _ALLOWED_TAGS = {"p", "br", "strong", "em", "u", "a", "ul", "ol", "li"}
-_BLOCK_TAGS = {"p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr"}
 _SKIP_TAGS = {"script", "style", "template", "noscript", "iframe", "object"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BREAK = re.compile(r"<\s*br\b[^>]*>", re.IGNORECASE)
+_ITEM = re.compile(r"<\s*li\b[^>]*>", re.IGNORECASE)
+_BLOCK = re.compile(r"<\s*/?\s*(?:p|div|ul|ol|h[1-6]|table|tr|blockquote)\b[^>]*>", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def strip_nul(text: str) -> str:
     """PostgreSQL text cannot hold NUL; other control characters are noise too."""
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    return _CONTROL.sub("", text)
 
 
-def sanitise_html(html: str | None) -> str:
+def sanitise_html(markup: str | None) -> str:
     """Only the upstream editor's tags survive; links get safe schemes and rel."""
-    if not html:
+    if not markup:
         return ""
     return nh3.clean(
-        strip_nul(html),
+        strip_nul(markup),
         tags=_ALLOWED_TAGS,
         attributes={"a": {"href"}},
         url_schemes={"http", "https", "mailto", "tel"},
@@ -31,40 +36,19 @@ def sanitise_html(html: str | None) -> str:
     )
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
+def html_to_text(markup: str | None) -> str:
+    """Paragraphs become blank-line separated, list items '- ' lines; scripts vanish.
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip += 1
-        elif tag == "li":
-            self.parts.append("\n- ")
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(html: str | None) -> str:
-    """Paragraphs become blank-line separated, list items '- ' lines; scripts vanish."""
-    if not html:
+    Block tags become line breaks first; nh3 (an HTML parser, not a regex) then drops
+    every remaining tag and the content of script-like ones; entities are decoded last.
+    """
+    if not markup:
         return ""
-    parser = _TextExtractor()
-    parser.feed(strip_nul(html))
-    parser.close()
-    text = "".join(parser.parts)
-    lines = [line.strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = strip_nul(markup)
+    if "<" in text:
+        text = _BLOCK.sub("\n\n", _ITEM.sub("\n- ", _BREAK.sub("\n", text)))
+        text = nh3.clean(text, tags=set(), clean_content_tags=_SKIP_TAGS)
+    if "&" in text:
+        text = html.unescape(text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -71,6 +71,24 @@ def _local(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone)
 
 
+def _sessions_on(
+    day: date,
+    clocks: list[tuple[time, time | None]],
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+) -> list[Session]:
+    sessions = []
+    for begins, finishes in clocks:
+        starts = _local(day, begins, zone)
+        ends = _local(day, finishes, zone) if finishes else None
+        if ends is not None and ends <= starts:
+            ends += timedelta(days=1)
+        if start <= starts < end:
+            sessions.append(Session(starts, ends))
+    return sessions
+
+
 def _weekly(rule: ScheduleRule, start: datetime, end: datetime) -> Expansion:
     zone = _zone(rule)
     recurrence = rule.recurrence
@@ -92,22 +110,21 @@ def _weekly(rule: ScheduleRule, start: datetime, end: datetime) -> Expansion:
             problems.append(f"unusable day-specific time {entry.model_dump(by_alias=True)}")
             continue
         times.setdefault(entry.weekday, []).append((begins, finishes))
-    step = _PERIOD_WEEKS.get(period, 1)
-    day = max(first, start.astimezone(zone).date() - timedelta(days=1))
+    # P1D with weekday times means every listed weekday: weekly, per weekday.
+    step_days = 7 * _PERIOD_WEEKS.get(period, 1)
+    last = min(last, (end + timedelta(days=1)).astimezone(zone).date())
+    earliest = max(first, (start - timedelta(days=1)).astimezone(zone).date())
     sessions: list[Session] = []
-    while day <= last and len(sessions) < MAX_OCCURRENCES_PER_RULE:
-        weeks_from_first = (day - first).days // 7
-        if day not in excluded and (period == "P1D" or weeks_from_first % step == 0):
-            for begins, finishes in times.get(day.isoweekday(), []):
-                starts = _local(day, begins, zone)
-                ends = _local(day, finishes, zone) if finishes else None
-                if ends is not None and ends <= starts:
-                    ends += timedelta(days=1)
-                if start <= starts < end:
-                    sessions.append(Session(starts, ends))
-        day += timedelta(days=1)
-        if _local(day, time(0), zone) >= end:
-            break
+    for weekday, clocks in sorted(times.items()):
+        # The first date on this weekday, then every period: no day-by-day walk.
+        day = first + timedelta(days=(weekday - first.isoweekday()) % 7)
+        if day < earliest:
+            day += timedelta(days=-(-(earliest - day).days // step_days) * step_days)
+        while day <= last and len(sessions) < MAX_OCCURRENCES_PER_RULE:
+            if day not in excluded:
+                sessions += _sessions_on(day, clocks, zone, start, end)
+            day += timedelta(days=step_days)
+    sessions.sort(key=lambda session: session.starts)
     return Expansion(sessions, problems)
 
 

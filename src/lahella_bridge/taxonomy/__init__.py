@@ -104,13 +104,13 @@ class Taxonomy:
     lahella: dict[str, Any]
 
     def stage(self, slug: str) -> Stage | None:
-        return next((s for s in self.stages if s.slug == slug), None)
+        return _by_slug("stages").get(slug)  # type: ignore[return-value]
 
     def theme(self, slug: str) -> Theme | None:
-        return next((t for t in self.themes if t.slug == slug), None)
+        return _by_slug("themes").get(slug)  # type: ignore[return-value]
 
     def activity_type(self, slug: str) -> Term | None:
-        return next((t for t in self.activity_types if t.slug == slug), None)
+        return _by_slug("activity_types").get(slug)
 
     def steps_for_segment(self, segment: str) -> list[ReferralStep]:
         return [step for step in self.referral_steps if segment in step.segments]
@@ -174,6 +174,11 @@ def taxonomy() -> Taxonomy:
         life_events=_code_items("life-events.json"),
         lahella=_load("lahella-mappings.json"),
     )
+
+
+@cache
+def _by_slug(kind: str) -> dict[str, Term]:
+    return {term.slug: term for term in getattr(taxonomy(), kind)}
 
 
 @cache

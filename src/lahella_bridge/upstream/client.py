@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -32,6 +33,8 @@ log = structlog.get_logger(__name__)
 REFRESH_PATH = "/api/v1/auth/token"
 ACTIVITIES_PATH = "/v1/activities"
 TOKEN_MARKERS = ("AUTH_TOKEN", "REFRESH_TOKEN", "EXP_")
+# An escaped NUL (not an escaped backslash followed by "u0000"): PostgreSQL refuses it.
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 class UpstreamError(Exception):
@@ -108,6 +111,13 @@ def _retry_after_s(response: httpx.Response) -> float | None:
         from datetime import UTC, datetime
 
         return max(0.0, float((when - datetime.now(UTC)).total_seconds()))
+
+
+def _json_without_nul(body: str) -> Any:
+    """Parse JSON with every NUL character dropped, once, before anything stores it."""
+    if "\\u0000" in body:
+        body = _ESCAPED_NUL.sub(r"\1", body)
+    return json.loads(body)
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -241,7 +251,7 @@ class LahellaClient:
                         response = await self._send(path, params)
                         if response.status_code != 401:
                             response.raise_for_status()
-                            return response.json()
+                            return _json_without_nul(response.text)
             except (RetryableStatus, httpx.TransportError, json.JSONDecodeError) as exc:
                 raise UpstreamError(f"{path}: {exc or type(exc).__name__} after retries") from exc
             except httpx.HTTPStatusError as exc:
