@@ -159,6 +159,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_activities_modified_id", "activities", ["modified", "id"], unique=False)
     op.create_index(
+        op.f("ix_activities_organisation_id"), "activities", ["organisation_id"], unique=False
+    )
+    op.create_index(
         "ix_activities_municipalities",
         "activities",
         ["municipalities"],
@@ -287,6 +290,7 @@ def downgrade() -> None:
     op.drop_index("ix_activities_search", table_name="activities", postgresql_using="gin")
     op.drop_index("ix_activities_municipalities", table_name="activities", postgresql_using="gin")
     op.drop_index("ix_activities_modified_id", table_name="activities")
+    op.drop_index(op.f("ix_activities_organisation_id"), table_name="activities")
     op.drop_index(
         "ix_activities_live_name", table_name="activities", postgresql_where="deleted_at IS NULL"
     )

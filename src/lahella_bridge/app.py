@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -23,8 +20,10 @@ from lahella_bridge import __version__, repository
 from lahella_bridge.api import activities, admin, changes, events, health, ptv_api
 from lahella_bridge.config import Settings
 from lahella_bridge.db import create_engine, create_sessionmaker
+from lahella_bridge.embed import routes as embed_routes
 from lahella_bridge.errors import BridgeError
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, client_settings
+from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 
 log = structlog.get_logger(__name__)
 
@@ -105,11 +104,13 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     _add_middleware(app, settings)
     for router in (
         health.router,
+        health.metrics_router,
         activities.router,
         events.router,
         changes.router,
         ptv_api.router,
         admin.router,
+        embed_routes.router,
     ):
         app.include_router(router)
     return app
@@ -143,31 +144,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def etag_and_request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-            if request.method == "GET" and response.status_code == 200:
-                response = await _with_etag(request, response)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["X-Request-ID"] = request_id
-        log.info(
-            "http.request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-            request_id=request_id,
-        )
-        return response
+    async def read_version() -> int:
+        async with app.state.sessions() as session:
+            return await repository.data_version(session)
 
+    # Added inside out: gzip, then the cache/ETag/metrics layer, then CORS outermost.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HttpLayer, version=VersionProbe(read_version), cache=ResponseCache())
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -176,23 +159,3 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["If-None-Match", "Accept-Language", "X-Request-ID"],
             expose_headers=["ETag", "X-Request-ID"],
         )
-
-
-async def _with_etag(request: Request, response: Response) -> Response:
-    """Strong ETag over the body; a matching If-None-Match answers 304 with no body."""
-    body = b""
-    async for chunk in response.body_iterator:  # type: ignore[attr-defined]
-        body += chunk if isinstance(chunk, bytes) else chunk.encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    headers["ETag"] = etag
-    matches = request.headers.get("If-None-Match", "")
-    if etag in [tag.strip() for tag in matches.split(",")] or matches.strip() == "*":
-        kept = {k: v for k, v in headers.items() if k.lower() in ("etag", "cache-control", "vary")}
-        return Response(status_code=304, headers=kept)
-    return Response(
-        content=body,
-        status_code=response.status_code,
-        headers=headers,
-        media_type=response.media_type,
-    )

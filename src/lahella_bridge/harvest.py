@@ -17,7 +17,7 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lahella_bridge import repository
+from lahella_bridge import metrics, repository
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
@@ -96,14 +96,16 @@ class Harvester:
 
     async def run(self, *, force: bool = False, mode: str = "full") -> HarvestReport:
         """One full sweep under the cluster-wide lock; raises if another one runs."""
-        async with self.engine.connect() as lock_connection:
+        async with self.engine.connect() as connection:
+            # Autocommit: the lock lives in the session, with no transaction held open for
+            # the whole run (which would hold back vacuum).
+            lock_connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             if not await repository.try_harvest_lock(lock_connection):
                 raise HarvestAlreadyRunning("a harvest is already running")
             try:
                 return await self._locked_run(force=force, mode=mode)
             finally:
                 await repository.release_harvest_lock(lock_connection)
-                await lock_connection.commit()
 
     async def _locked_run(self, *, force: bool, mode: str) -> HarvestReport:
         sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -150,6 +152,7 @@ class Harvester:
                     "seconds": round(report.seconds, 3),
                 },
             )
+        metrics.observe_harvest(report.status, report.counts(), report.retries)
         log.info(
             "harvest.finish",
             run_id=report.run_id,

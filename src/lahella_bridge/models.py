@@ -80,7 +80,9 @@ class Activity(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     source: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     upstream_id: Mapped[str] = mapped_column(Text)
-    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16), server_default="activity")
     raw: Mapped[Json] = mapped_column(JSONB)
     content_hash: Mapped[str] = mapped_column(String(64))

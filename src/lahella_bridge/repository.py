@@ -110,6 +110,28 @@ async def bump_data_version(session: AsyncSession) -> None:
     )
 
 
+async def data_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
+
+
+async def published_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(Activity.kind, func.count())
+        .where(*activity_conditions(ActivityFilters()))
+        .group_by(Activity.kind)
+    )
+    organisations = await session.scalar(
+        select(func.count()).select_from(Organisation).where(Organisation.deleted_at.is_(None))
+    )
+    return {**{str(kind): int(n) for kind, n in rows}, "organization": int(organisations or 0)}
+
+
+async def last_success(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.max(HarvestRun.finished_at)).where(HarvestRun.status == "succeeded")
+    )
+
+
 # --- fingerprints, upserts and retirement ---------------------------------------------
 
 
@@ -699,3 +721,12 @@ async def ptv_rows(
     count = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(query.order_by(stamp, key).limit(limit).offset(offset))
     return int(count or 0), [(row[0], row[1], row[2]) for row in rows]
+
+
+async def activities_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Activity]:
+    """Live activities among `ids`, in the order asked."""
+    rows = await session.scalars(
+        select(Activity).where(Activity.id.in_(list(ids)), *activity_conditions(ActivityFilters()))
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]

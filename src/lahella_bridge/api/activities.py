@@ -9,8 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from lahella_bridge import repository
-from lahella_bridge.api.deps import LangDep, PageDep, SessionDep, page_links, pick
-from lahella_bridge.api.filters import FilterParams, reject_unknown_parameters
 from lahella_bridge.api.schemas import (
     ActivityDetail,
     ActivitySummary,
@@ -23,6 +21,8 @@ from lahella_bridge.api.schemas import (
 from lahella_bridge.errors import NotFound
 from lahella_bridge.repository import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links, pick
+from lahella_bridge.web.filters import FilterParams, reject_unknown_parameters
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
 FiltersDep = Annotated[FilterParams, Depends()]

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from lahella_bridge import repository
-from lahella_bridge.api.deps import SessionDep, require_admin
 from lahella_bridge.errors import Conflict
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester
+from lahella_bridge.web.deps import SessionDep, require_admin
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 _background: set[asyncio.Task[Any]] = set()

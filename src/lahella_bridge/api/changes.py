@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from lahella_bridge import repository
-from lahella_bridge.api.deps import SessionDep
-from lahella_bridge.api.filters import reject_unknown_parameters
 from lahella_bridge.errors import InvalidParameter
+from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.filters import reject_unknown_parameters
 
 router = APIRouter(
     prefix="/v1/changes", tags=["changes"], dependencies=[Depends(reject_unknown_parameters)]

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from lahella_bridge import repository
-from lahella_bridge.api.deps import LangDep, PageDep, SessionDep, page_links
-from lahella_bridge.api.filters import FilterParams, reject_unknown_parameters
 from lahella_bridge.api.schemas import Event, ListEnvelope, event_of
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.feeds.ical import render_calendar
 from lahella_bridge.feeds.jsonld import events_jsonld
+from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links
+from lahella_bridge.web.filters import FilterParams, reject_unknown_parameters
 
 router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(reject_unknown_parameters)])
 FiltersDep = Annotated[FilterParams, Depends()]

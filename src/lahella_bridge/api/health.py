@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from lahella_bridge import metrics, repository
+from lahella_bridge.web.deps import SessionDep
+
 router = APIRouter(tags=["health"])
+metrics_router = APIRouter(tags=["health"], include_in_schema=False)
 
 
 @router.get("/healthz", summary="Process alive")
@@ -35,3 +40,14 @@ async def readyz(request: Request) -> JSONResponse:
             headers={"Cache-Control": "no-store"},
         )
     return JSONResponse({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+@metrics_router.get("/metrics", summary="Prometheus metrics")
+async def prometheus_metrics(session: SessionDep) -> Response:
+    """Request, harvest and upstream counters of this replica; data gauges from the database."""
+    for kind, count in (await repository.published_counts(session)).items():
+        metrics.PUBLISHED.labels(kind).set(count)
+    finished = await repository.last_success(session)
+    if finished is not None:
+        metrics.LAST_SUCCESS.set(finished.timestamp())
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

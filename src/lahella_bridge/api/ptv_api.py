@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from lahella_bridge import repository
-from lahella_bridge.api.deps import SessionDep
-from lahella_bridge.api.filters import reject_unknown_parameters
 from lahella_bridge.errors import InvalidParameter, NotFound
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.filters import reject_unknown_parameters
 
 router = APIRouter(
     prefix="/ptv/v11", tags=["ptv"], dependencies=[Depends(reject_unknown_parameters)]

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from lahella_bridge.api.deps import pick
 from lahella_bridge.models import Activity, Occurrence, Organisation
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.deps import pick
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 T = TypeVar("T")

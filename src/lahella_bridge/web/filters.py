@@ -130,6 +130,10 @@ class FilterParams:
         ] = None,
     ) -> None:
         tax = taxonomy()
+        # A plain HTML form sends every field, empty ones as "": those mean "any".
+        municipality, stage, theme = municipality or None, stage or None, theme or None
+        activity_type, target_group = activity_type or None, target_group or None
+        bbox, near = bbox or None, near or None
         code = None
         if municipality is not None:
             found = tax.municipality(municipality)

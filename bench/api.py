@@ -1,0 +1,212 @@
+"""API benchmark with wrk (Debian package) as a separate process, one uvicorn worker.
+
+Loads N sample activities through the real harvester (or reuses --database-url that
+already has them), starts `lahella-bridge serve`, and measures, in the same run:
+- a bare endpoint (/healthz: fixed bytes through the whole middleware stack): the baseline;
+- a cached feed page and a 304 revalidation, as ratios of the baseline's requests/s;
+- filtered /v1/events (municipality + theme + a window that moves per request, so the
+  response cache misses) and `q` full-text search, p99 at 32 connections.
+Prints one JSON document.
+
+    uv run python bench/api.py --records 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS_LUA = """
+local towns = {"564", "678", "977", "305", "244", "208", "069", "615", "535", "425"}
+local themes = {"fyysinen-terveys", "mielen-hyvinvointi", "vapaa-aika-ja-kulttuuri",
+  "suhteet-ja-osallisuus", "ruoka-liikkuminen-lepo", "oppiminen-ja-kasvu"}
+math.randomseed(os.time())
+request = function()
+  local day = math.random(0, 300)
+  local start = os.date("!%Y-%m-%dT00:00:00Z", os.time() + day * 86400)
+  local finish = os.date("!%Y-%m-%dT00:00:00Z", os.time() + (day + 14) * 86400)
+  local path = "/v1/events?municipality=" .. towns[math.random(#towns)] .. "&theme=" ..
+    themes[math.random(#themes)] .. "&start=" .. start .. "&end=" .. finish
+  return wrk.format("GET", path)
+end
+"""
+SEARCH_LUA = """
+local words = {"vertais", "kuoro", "liikunta", "omaishoitaj", "kerho", "ruoka-apu", "luonto",
+  "nuorten", "digituki", "suru", "ensiapu", "lukupiiri", "tanssi", "kielikahvila", "muisti"}
+local towns = {"", "&municipality=564", "&municipality=678", "&municipality=305"}
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/v1/activities?q=" .. words[math.random(#words)] ..
+    towns[math.random(#towns)] .. "&page=" .. math.random(1, 3))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    script: str | None = None,
+    header: str | None = None,
+) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if header:
+        command += ["-H", header]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        if script:
+            lua.write(script)
+    if script:
+        command += ["-s", lua.name]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    Path(lua.name).unlink()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    percentiles = {}
+    for label, value, unit in re.findall(r"\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)", output):
+        factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        percentiles[f"p{label}_ms"] = round(float(value) * factor, 2)
+    return {
+        "requests_per_s": round(rps),
+        "non_2xx_3xx": int(errors[1]) if errors else 0,
+        **percentiles,
+    }
+
+
+async def load(database_url: str, records: int) -> None:
+    from lahella_bridge.db import create_engine, upgrade_database
+    from lahella_bridge.harvest import Harvester
+    from lahella_bridge.sample.data import generate
+    from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
+    from lahella_bridge.upstream.client import ClientSettings
+
+    engine = create_engine(database_url)
+    await upgrade_database(engine)
+    async with engine.connect() as connection:
+        live = await connection.scalar(text("SELECT count(*) FROM activities"))
+    if live and live >= records * 0.99:
+        await engine.dispose()
+        return
+    upstream = SampleUpstream(generate(records))
+    harvester = Harvester(
+        engine,
+        ClientSettings(base_url="http://sample", cookies=SAMPLE_COOKIES, page_size=200),
+        transport=httpx.ASGITransport(app=upstream),
+    )
+    report = await harvester.run(force=True)
+    await engine.dispose()
+    if report.status != "succeeded":
+        raise RuntimeError(report.error)
+
+
+def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "LAHELLA_BRIDGE_DATABASE_URL": database_url,
+        "LAHELLA_BRIDGE_HARVEST_INTERVAL_MINUTES": "0",
+        "LAHELLA_BRIDGE_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        page = f"{base}/v1/activities?municipality=564&page_size=20"
+        etag = httpx.get(page).headers["etag"]
+        results = {
+            "bare": wrk(f"{base}/healthz", seconds=seconds, connections=connections),
+            "cached_page": wrk(page, seconds=seconds, connections=connections),
+            "revalidation_304": wrk(
+                page, seconds=seconds, connections=connections, header=f"If-None-Match: {etag}"
+            ),
+            "filtered_events": wrk(
+                base, seconds=seconds, connections=connections, script=EVENTS_LUA
+            ),
+            "full_text_q": wrk(base, seconds=seconds, connections=connections, script=SEARCH_LUA),
+        }
+    finally:
+        server.terminate()
+        server.wait(20)
+    bare = results["bare"]["requests_per_s"]
+    results["ratios_to_bare"] = {
+        name: round(results[name]["requests_per_s"] / bare, 3)
+        for name in ("cached_page", "revalidation_304", "filtered_events", "full_text_q")
+    }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=100000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument(
+        "--data-dir", default=None, help="Embedded PostgreSQL to keep between runs."
+    )
+    args = parser.parse_args()
+    from lahella_bridge.db import asyncpg_url
+    from lahella_bridge.embedded_db import embedded_postgres
+
+    def run(server_url: str) -> dict[str, Any]:
+        url = (
+            make_url(asyncpg_url(server_url))
+            .set(database="postgres")
+            .render_as_string(hide_password=False)
+        )
+        started = time.perf_counter()
+        asyncio.run(load(url, args.records))
+        loaded_s = time.perf_counter() - started
+        return {
+            "benchmark": "api",
+            "records": args.records,
+            "load_s": round(loaded_s, 1),
+            "connections": args.connections,
+            "seconds_per_case": args.seconds,
+            "machine": {"cpus": os.cpu_count()},
+            **measure(url, args.seconds, args.connections),
+        }
+
+    if args.database_url:
+        result = run(args.database_url)
+    else:
+        data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="bench-api-"))
+        with embedded_postgres(data_dir) as url:
+            result = run(url)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the embeddable listing and the professionals' referral tool."""

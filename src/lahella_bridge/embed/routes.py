@@ -1,0 +1,229 @@
+"""Thin routes of the server-rendered pages; the markup is in `templates/`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lahella_bridge import repository
+from lahella_bridge.embed.views import UI, card, pick, qr_svg, record_summary
+from lahella_bridge.errors import InvalidParameter
+from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.deps import LangDep, SessionDep
+from lahella_bridge.web.filters import FilterParams, reject_unknown_parameters
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(reject_unknown_parameters)])
+templates = Environment(
+    loader=PackageLoader("lahella_bridge.embed", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["dict_without"] = lambda values, key: {
+    k: v for k, v in values.items() if k != key
+}
+FiltersDep = Annotated[FilterParams, Depends()]
+PAGE_SIZE = 30
+# No third-party assets: everything the pages load comes from this service.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' "
+    "'unsafe-inline'; script-src 'self'; frame-ancestors *",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cache-Control": "public, max-age=300",
+}
+
+
+def _options(lang: str) -> dict[str, Any]:
+    tax = taxonomy()
+    return {
+        "municipalities": [
+            (m.code, pick(m.labels, lang)[0])
+            for m in sorted(tax.municipalities.values(), key=lambda m: pick(m.labels, lang)[0])
+        ],
+        "stages": [(s.slug, pick(s.labels, lang)[0]) for s in tax.stages],
+        "themes": [(t.slug, pick(t.labels, lang)[0]) for t in tax.themes],
+        "activity_types": [(t.slug, pick(t.labels, lang)[0]) for t in tax.activity_types],
+    }
+
+
+def _html(name: str, **context: Any) -> HTMLResponse:
+    body = templates.get_template(name).render(**context)
+    return HTMLResponse(body, headers=SECURITY_HEADERS)
+
+
+async def _cards(session: SessionDep, rows: list[Any], lang: str) -> list[dict[str, Any]]:
+    upcoming = await repository.next_occurrences(session, [r.id for r in rows])
+    return [card(row.document, upcoming.get(row.id, []), lang) for row in rows]
+
+
+def _grouped(cards: list[dict[str, Any]], rows: list[Any], lang: str) -> list[dict[str, Any]]:
+    """Cards under their first theme, themes in the county's order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item, row in zip(cards, rows, strict=True):
+        groups.setdefault(row.themes[0] if row.themes else "", []).append(item)
+    ordered = []
+    for theme in taxonomy().themes:
+        if theme.slug in groups:
+            ordered.append(
+                {
+                    "slug": theme.slug,
+                    "label": pick(theme.labels, lang)[0],
+                    "cards": groups.pop(theme.slug),
+                }
+            )
+    for rest in groups.values():
+        ordered.append({"slug": "muut", "label": UI[lang]["other_themes"], "cards": rest})
+    return ordered
+
+
+async def _listing(
+    request: Request, session: SessionDep, filters: FilterParams, lang: str, page: int
+) -> dict[str, Any]:
+    count, rows = await repository.list_activities(
+        session, filters.filters, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
+    rows = list(rows)
+    stage_counts = await repository.term_counts(session, "stages")
+    query = {k: v for k, v in request.query_params.items() if k != "page"}
+    return {
+        "count": count,
+        "page": page,
+        "pages": max(1, -(-count // PAGE_SIZE)),
+        "groups": _grouped(await _cards(session, rows, lang), rows, lang),
+        "chain": [
+            {"slug": s.slug, "label": pick(s.labels, lang)[0], "count": stage_counts.get(s.slug, 0)}
+            for s in taxonomy().stages
+        ],
+        "selected": {
+            k: request.query_params.get(k, "")
+            for k in ("municipality", "stage", "theme", "activity_type", "q")
+        },
+        "query": query,
+    }
+
+
+@router.get("/embed/activities", response_class=HTMLResponse)
+async def embed_activities(
+    request: Request,
+    session: SessionDep,
+    filters: FiltersDep,
+    lang: LangDep,
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+    fragment: Annotated[bool, Query(description="Only the list, for the script embed.")] = False,
+) -> HTMLResponse:
+    """The listing for an iframe (or, with fragment=true, for widget.js)."""
+    context = await _listing(request, session, filters, lang, page)
+    name = "fragment.html" if fragment else "activities.html"
+    return _html(
+        name,
+        ui=UI[lang],
+        lang=lang,
+        options=_options(lang),
+        base=str(request.base_url).rstrip("/"),
+        **context,
+    )
+
+
+@router.get("/embed/widget.js")
+async def widget_script() -> Response:
+    """`<script src=".../embed/widget.js" data-...>`: renders into `[data-lahella-bridge]`."""
+    script = resources.files("lahella_bridge.embed").joinpath("static", "widget.js")
+    return Response(
+        script.read_text("utf-8"),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/embed/frame.js")
+async def frame_script() -> Response:
+    """Progressive enhancement inside the iframe: auto-submit and height reports."""
+    script = resources.files("lahella_bridge.embed").joinpath("static", "frame.js")
+    return Response(
+        script.read_text("utf-8"),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+def _segment_steps(segment: str | None, lang: str) -> list[str]:
+    if segment is None:
+        return []
+    if segment not in {s.slug for s in taxonomy().segments}:
+        raise InvalidParameter(f"segment: unknown value {segment!r}")
+    return [pick(step.labels, lang)[0] for step in taxonomy().steps_for_segment(segment)]
+
+
+@router.get("/referral", response_class=HTMLResponse)
+async def referral(
+    request: Request,
+    session: SessionDep,
+    filters: FiltersDep,
+    lang: LangDep,
+    segment: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> HTMLResponse:
+    """A professional picks the client's segment, searches and chooses activities."""
+    steps = _segment_steps(segment, lang)
+    context = await _listing(request, session, filters, lang, page)
+    segments = [(s.slug, pick(s.labels, lang)[0]) for s in taxonomy().segments]
+    return _html(
+        "referral.html",
+        ui=UI[lang],
+        lang=lang,
+        options=_options(lang),
+        segments=segments,
+        segment=segment or "",
+        steps=steps,
+        **context,
+    )
+
+
+def _ids(values: list[str]) -> list[uuid.UUID]:
+    """`ids=a&ids=b` from the form's checkboxes, or `ids=a,b` from a link."""
+    try:
+        ids = [uuid.UUID(part) for value in values for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidParameter("ids: expected comma-separated activity ids") from None
+    if not 1 <= len(ids) <= 20:
+        raise InvalidParameter("ids: choose 1 to 20 activities")
+    return ids
+
+
+async def _sheet_context(
+    session: SessionDep, ids: list[str], segment: str | None, lang: str
+) -> dict[str, Any]:
+    rows = await repository.activities_by_ids(session, _ids(ids))
+    upcoming = await repository.next_occurrences(session, [r.id for r in rows], per_activity=4)
+    cards = [card(r.document, upcoming.get(r.id, []), lang) for r in rows]
+    for item in cards:
+        item["qr"] = qr_svg(item["lahella_url"])
+    steps = _segment_steps(segment, lang)
+    now = datetime.now(UTC)
+    return {
+        "cards": cards,
+        "steps": steps,
+        "segment": segment or "",
+        "ids": ids,
+        "record": record_summary(cards, steps, lang, now),
+        "today": now,
+    }
+
+
+@router.get("/referral/sheet", response_class=HTMLResponse)
+async def referral_sheet(
+    session: SessionDep,
+    lang: LangDep,
+    ids: Annotated[list[str], Query(description="Activity ids, repeated or comma-separated.")],
+    segment: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    """The printable client sheet (A4 print CSS, large type, QR codes) and the record text."""
+    context = await _sheet_context(session, ids, segment, lang)
+    return _html("sheet.html", ui=UI[lang], lang=lang, **context)

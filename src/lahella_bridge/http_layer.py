@@ -1,0 +1,199 @@
+"""The ASGI layer in front of the routers: request ids, access logs, metrics, and a
+response cache keyed by the data version, which also makes ETags and 304s cheap.
+
+The data changes only when a harvest commits a batch (bumping `data_version`), so a
+cached body stays right until the version moves; entries also expire after a minute so
+"from now" windows do not go stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from lahella_bridge import metrics
+
+log = structlog.get_logger("lahella_bridge.http")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CACHEABLE_PREFIXES = ("/v1/", "/ptv/", "/linkedevents/", "/hsds", "/embed/")
+VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
+KEPT_ON_304 = (b"etag", b"cache-control", b"vary", b"x-request-id")
+
+
+@dataclass
+class CachedResponse:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: bytes
+    stored_at: float
+
+
+class ResponseCache:
+    """A bounded LRU of successful GET responses for one data version."""
+
+    def __init__(self, max_entries: int = 2048, ttl_s: float = 60.0) -> None:
+        self.max_entries, self.ttl_s = max_entries, ttl_s
+        self._entries: OrderedDict[tuple[Any, ...], CachedResponse] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> CachedResponse | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry.stored_at > self.ttl_s:
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: tuple[Any, ...], entry: CachedResponse) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+class VersionProbe:
+    """The current data version, read at most once a second (None: database down)."""
+
+    def __init__(self, read: Callable[[], Awaitable[int]], every_s: float = 1.0) -> None:
+        self._read, self._every_s = read, every_s
+        self._value: int | None = None
+        self._at = 0.0
+
+    async def current(self) -> int | None:
+        if time.monotonic() - self._at > self._every_s:
+            try:
+                self._value = await self._read()
+            except Exception:
+                self._value = None
+            self._at = time.monotonic()
+        return self._value
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def _etag_matches(scope: Scope, etag: bytes) -> bool:
+    wanted = _header(scope, b"if-none-match")
+    return bool(wanted) and (
+        wanted.strip() == b"*" or etag in [t.strip() for t in wanted.split(b",")]
+    )
+
+
+class HttpLayer:
+    def __init__(self, app: App, version: VersionProbe, cache: ResponseCache) -> None:
+        self.app, self.version, self.cache = app, version, cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id").decode("latin-1")[:100] or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = [500]
+        try:
+            await self._handle(scope, receive, send, request_id.encode(), status)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            metrics.observe_request(scope["method"], route, status[0], elapsed)
+            log.info(
+                "http.request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status[0],
+                ms=round(elapsed * 1000, 1),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, request_id: bytes, status: list[int]
+    ) -> None:
+        cacheable = scope["method"] == "GET" and scope["path"].startswith(CACHEABLE_PREFIXES)
+        key = None
+        if cacheable and (version := await self.version.current()) is not None:
+            key = (
+                version,
+                scope["path"],
+                scope["query_string"],
+                *(_header(scope, name) for name in VARY_HEADERS),
+            )
+            if (hit := self.cache.get(key)) is not None:
+                status[0] = await self._replay(scope, send, hit, request_id)
+                return
+        captured: dict[str, Any] = {"body": []}
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id))
+                streaming = any(k.lower() == b"content-type" and b"ndjson" in v for k, v in headers)
+                if scope["method"] != "GET" or message["status"] != 200 or streaming:
+                    captured["passthrough"] = True
+                    await send({**message, "headers": headers})
+                    return
+                captured["start"] = {**message, "headers": headers}
+                return
+            if captured.get("passthrough"):
+                await send(message)
+                return
+            captured["body"].append(message.get("body", b""))
+            if not message.get("more_body"):
+                await self._finish(scope, send, captured, key, status)
+
+        await self.app(scope, receive, capture)
+
+    async def _finish(
+        self,
+        scope: Scope,
+        send: Send,
+        captured: dict[str, Any],
+        key: tuple[Any, ...] | None,
+        status: list[int],
+    ) -> None:
+        body = b"".join(captured["body"])
+        start = captured["start"]
+        etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+        headers = [
+            (k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"etag")
+        ]
+        headers.append((b"etag", etag))
+        entry = CachedResponse(start["status"], headers, body, etag, time.monotonic())
+        if key is not None:
+            self.cache.put(key, entry)
+        status[0] = await self._replay(scope, send, entry, None)
+
+    async def _replay(
+        self, scope: Scope, send: Send, entry: CachedResponse, request_id: bytes | None
+    ) -> int:
+        headers = entry.headers
+        if request_id is not None:
+            headers = [(k, v) for k, v in headers if k != b"x-request-id"]
+            headers.append((b"x-request-id", request_id))
+        if _etag_matches(scope, entry.etag):
+            kept = [(k, v) for k, v in headers if k.lower() in KEPT_ON_304]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return 304
+        headers = [*headers, (b"content-length", str(len(entry.body)).encode())]
+        await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+        await send({"type": "http.response.body", "body": entry.body})
+        return entry.status

@@ -1,0 +1,1 @@
+"""Request plumbing shared by every HTTP surface: sessions, language, paging, filters."""
