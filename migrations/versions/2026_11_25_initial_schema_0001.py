@@ -119,6 +119,9 @@ def upgrade() -> None:
         sa.Column("languages", postgresql.ARRAY(sa.Text()), nullable=False),
         sa.Column("is_free", sa.Boolean(), nullable=True),
         sa.Column("online", sa.Boolean(), nullable=False),
+        sa.Column("occurrence_count", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("first_starts", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_ends", sa.DateTime(timezone=True), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column(
             "search",

@@ -24,6 +24,7 @@ from lahella_bridge.embed import routes as embed_routes
 from lahella_bridge.errors import BridgeError
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, client_settings
 from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
+from lahella_bridge.interop import routes as interop_routes
 
 log = structlog.get_logger(__name__)
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         ptv_api.router,
         admin.router,
         embed_routes.router,
+        interop_routes.router,
     ):
         app.include_router(router)
     return app
@@ -120,6 +122,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BridgeError)
     async def bridge_error(request: Request, exc: BridgeError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.message)
+
+    @app.exception_handler(interop_routes.LinkedEventsError)
+    async def linked_events_error(
+        request: Request, exc: interop_routes.LinkedEventsError
+    ) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

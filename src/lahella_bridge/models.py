@@ -98,6 +98,9 @@ class Activity(Base):
     languages: Mapped[list[str]] = mapped_column(ARRAY(Text))
     is_free: Mapped[bool | None] = mapped_column(Boolean)
     online: Mapped[bool] = mapped_column(Boolean)
+    occurrence_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    first_starts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_ends: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_text: Mapped[str] = mapped_column(Text)
     search: Mapped[Any] = mapped_column(
         TSVECTOR, Computed("to_tsvector('finnish'::regconfig, search_text)", persisted=True)

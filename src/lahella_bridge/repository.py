@@ -11,7 +11,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -212,6 +225,9 @@ def _activity_row(source: str, item: NormalisedActivity, raw: Any, digest: str) 
         "activity_types": item.activity_types,
         "target_groups": item.target_groups,
         "languages": item.languages,
+        "occurrence_count": len(item.occurrences),
+        "first_starts": item.occurrences[0].starts if item.occurrences else None,
+        "last_ends": max((o.ends or o.starts for o in item.occurrences), default=None),
         "is_free": item.is_free,
         "online": item.online,
         "search_text": item.search_text,
@@ -465,12 +481,16 @@ def _distance_km(lat: float, lon: float) -> Any:
     )
 
 
-def activity_conditions(filters: ActivityFilters) -> list[Any]:
+def activity_conditions(filters: ActivityFilters, *, include_deleted: bool = False) -> list[Any]:
     """WHERE clauses for live, visible activities matching the filters."""
-    conditions: list[Any] = [
-        Activity.deleted_at.is_(None),
-        or_(Activity.visible_until.is_(None), Activity.visible_until > func.now()),
-    ]
+    conditions: list[Any] = (
+        []
+        if include_deleted
+        else [
+            Activity.deleted_at.is_(None),
+            or_(Activity.visible_until.is_(None), Activity.visible_until > func.now()),
+        ]
+    )
     arrays = (
         (Activity.municipalities, filters.municipality),
         (Activity.stages, filters.stage),
@@ -730,3 +750,182 @@ async def activities_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> 
     )
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """The Linked Events event list, already parsed: activity filters plus event rules."""
+
+    filters: ActivityFilters
+    keywords_any: tuple[tuple[str, str], ...] = ()
+    keywords_all: tuple[tuple[str, str], ...] = ()
+    keywords_not: tuple[tuple[str, str], ...] = ()
+    municipalities: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    show_deleted: bool = False
+    super_event: str | None = None  # an upstream id, or "none" for top-level only
+    hide_recurring_children: bool = False
+    sort: str = "start_time"
+
+
+def _keyword_condition(column: str, slug: str) -> Any:
+    return getattr(Activity, column).contains([slug])
+
+
+def _event_activity_conditions(query: EventQuery) -> list[Any]:
+    conditions = activity_conditions(query.filters, include_deleted=query.show_deleted)
+    if query.show_deleted:
+        conditions.append(
+            or_(
+                Activity.deleted_at.is_not(None),
+                Activity.visible_until.is_(None),
+                Activity.visible_until > func.now(),
+            )
+        )
+    if query.keywords_any:
+        conditions.append(or_(*(_keyword_condition(c, s) for c, s in query.keywords_any)))
+    conditions += [_keyword_condition(c, s) for c, s in query.keywords_all]
+    conditions += [~_keyword_condition(c, s) for c, s in query.keywords_not]
+    return conditions
+
+
+async def linked_events(
+    session: AsyncSession, query: EventQuery, limit: int, offset: int
+) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
+    """Single, recurring (super) and sub events of matching activities, in one SQL union."""
+    where = _event_activity_conditions(query)
+    codes = list(query.municipalities)
+    # A session is where it meets; a recurring whole is wherever its activity is.
+    session_place = (
+        [
+            or_(
+                Occurrence.municipality.in_(codes),
+                and_(Occurrence.municipality.is_(None), Activity.municipalities.overlap(codes)),
+            )
+        ]
+        if codes
+        else []
+    )
+    activity_place = [Activity.municipalities.overlap(codes)] if codes else []
+    sessions = (
+        select(
+            case((Activity.occurrence_count == 1, literal("single")), else_=literal("sub")).label(
+                "kind"
+            ),
+            Occurrence.id.label("occurrence_id"),
+            Activity.id.label("activity_id"),
+            Occurrence.starts.label("starts"),
+            func.coalesce(Occurrence.ends, Occurrence.starts).label("ends"),
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(*where, *session_place, Activity.deleted_at.is_(None))
+    )
+    supers = select(
+        case((Activity.deleted_at.is_not(None), literal("deleted")), else_=literal("super")).label(
+            "kind"
+        ),
+        null().cast(BigInteger).label("occurrence_id"),
+        Activity.id.label("activity_id"),
+        Activity.first_starts.label("starts"),
+        Activity.last_ends.label("ends"),
+    ).where(*where, or_(Activity.occurrence_count > 1, Activity.deleted_at.is_not(None)))
+    events = union_all(sessions, supers).subquery()
+    conditions: list[Any] = []
+    if query.start is not None:
+        conditions.append(events.c.ends >= query.start)
+    if query.end is not None:
+        conditions.append(events.c.starts < query.end)
+    if query.hide_recurring_children:
+        conditions.append(events.c.kind != "sub")
+    if query.super_event == "none":
+        conditions.append(events.c.kind != "sub")
+    elif query.super_event is not None:
+        conditions += [events.c.kind == "sub", Activity.upstream_id == query.super_event]
+    base = (
+        select(events.c.kind, events.c.occurrence_id, events.c.starts, Activity)
+        .join(Activity, Activity.id == events.c.activity_id)
+        .where(*conditions)
+    )
+    order = {
+        "start_time": [events.c.starts.asc().nulls_last()],
+        "-start_time": [events.c.starts.desc().nulls_last()],
+        "last_modified_time": [Activity.updated_at.asc()],
+        "-last_modified_time": [Activity.updated_at.desc()],
+        "name": [Activity.name_sort.asc()],
+        "-name": [Activity.name_sort.desc()],
+        "end_time": [events.c.ends.asc().nulls_last()],
+        "-end_time": [events.c.ends.desc().nulls_last()],
+    }[query.sort]
+    count = await session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = (
+        await session.execute(
+            base.order_by(*order, Activity.id, events.c.starts).limit(limit).offset(offset)
+        )
+    ).all()
+    occurrence_ids = [row.occurrence_id for row in rows if row.occurrence_id is not None]
+    occurrences = {}
+    if occurrence_ids:
+        found = await session.scalars(select(Occurrence).where(Occurrence.id.in_(occurrence_ids)))
+        occurrences = {o.id: o for o in found}
+    return int(count or 0), [
+        (row.kind, row.Activity, occurrences.get(row.occurrence_id)) for row in rows
+    ]
+
+
+async def session_starts(
+    session: AsyncSession, activity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[datetime]]:
+    rows = await session.execute(
+        select(Occurrence.activity_id, Occurrence.starts)
+        .where(Occurrence.activity_id.in_(list(activity_ids)))
+        .order_by(Occurrence.starts)
+    )
+    result: dict[uuid.UUID, list[datetime]] = {}
+    for activity_id, starts in rows:
+        result.setdefault(activity_id, []).append(starts)
+    return result
+
+
+async def activity_by_upstream_id(
+    session: AsyncSession, upstream_id: str, *, include_deleted: bool = True
+) -> Activity | None:
+    return await session.scalar(
+        select(Activity).where(
+            Activity.upstream_id == upstream_id,
+            *activity_conditions(ActivityFilters(), include_deleted=include_deleted),
+        )
+    )
+
+
+async def occurrence_at(
+    session: AsyncSession, activity_id: uuid.UUID, starts: datetime
+) -> Occurrence | None:
+    return await session.scalar(
+        select(Occurrence).where(Occurrence.activity_id == activity_id, Occurrence.starts == starts)
+    )
+
+
+async def places(
+    session: AsyncSession, limit: int, offset: int, channel_ids: Sequence[uuid.UUID] | None = None
+) -> tuple[int, list[tuple[uuid.UUID, Activity, int]]]:
+    """Place channels of live activities with their upcoming session counts."""
+    upcoming = (
+        select(func.count())
+        .select_from(Occurrence)
+        .where(Occurrence.channel_id == ServiceChannel.id, Occurrence.starts >= func.now())
+        .scalar_subquery()
+    )
+    query = (
+        select(ServiceChannel.id, Activity, upcoming.label("n"))
+        .join(Activity, Activity.id == ServiceChannel.activity_id)
+        .where(
+            ServiceChannel.channel_type == "ServiceLocation",
+            *activity_conditions(ActivityFilters()),
+        )
+    )
+    if channel_ids is not None:
+        query = query.where(ServiceChannel.id.in_(list(channel_ids)))
+    count = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(ServiceChannel.id).limit(limit).offset(offset))
+    return int(count or 0), [(row[0], row[1], int(row[2])) for row in rows]

@@ -1,0 +1,357 @@
+"""Linked Events v1 and HSDS 3.0 routes over the same tables as /v1 (no second copy).
+
+Linked Events answers unknown query parameters the way the real API does: it ignores
+them. Malformed values of known ones get a 400 with `{"detail": ...}`, as Django REST
+framework does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from lahella_bridge import repository
+from lahella_bridge.interop import linkedevents as le
+from lahella_bridge.repository import ActivityFilters, EventQuery
+from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.deps import SessionDep
+
+router = APIRouter(prefix="/linkedevents/v1", tags=["linked events"])
+MAX_PAGE_SIZE = 100
+SORTS = {
+    "start_time",
+    "-start_time",
+    "last_modified_time",
+    "-last_modified_time",
+    "name",
+    "-name",
+    "end_time",
+    "-end_time",
+}
+
+
+class LinkedEventsError(Exception):
+    def __init__(self, detail: str, status: int = 400) -> None:
+        super().__init__(detail)
+        self.detail, self.status = detail, status
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/linkedevents/v1"
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    try:
+        page = int(request.query_params.get("page", "1"))
+        size = int(request.query_params.get("page_size", "20"))
+    except ValueError:
+        raise LinkedEventsError("page and page_size must be integers") from None
+    if page < 1:
+        raise LinkedEventsError("Invalid page.", 404)
+    return page, max(1, min(size, MAX_PAGE_SIZE))
+
+
+def _envelope(
+    request: Request, count: int, page: int, size: int, data: list[dict[str, Any]]
+) -> JSONResponse:
+    if page > 1 and (page - 1) * size >= count:
+        return JSONResponse({"detail": "Invalid page."}, status_code=404)
+    nxt = str(request.url.include_query_params(page=page + 1)) if page * size < count else None
+    prev = str(request.url.include_query_params(page=page - 1)) if page > 1 else None
+    return JSONResponse(
+        {"meta": {"count": count, "next": nxt, "previous": prev}, "data": data},
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+def _time(value: str, *, end: bool = False) -> datetime:
+    """`today`, `now`, a date (start or end of that day in Helsinki) or a timestamp."""
+    now = datetime.now(le.HELSINKI)
+    if value == "now":
+        return now
+    if value == "today":
+        day = now.date()
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise LinkedEventsError(f"{value!r} is not a date or time") from None
+        if len(value) > 10:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=le.HELSINKI)
+        day = parsed.date()
+    moment = datetime.combine(day, time(0), tzinfo=le.HELSINKI)
+    return moment + timedelta(days=1) if end else moment
+
+
+def _keywords(value: str | None) -> tuple[tuple[str, str], ...]:
+    if not value:
+        return ()
+    parsed = []
+    for part in value.split(","):
+        found = le.parse_keyword(part)
+        if found is None:
+            # Linked Events filters by unknown keywords too: they match nothing.
+            found = ("stages", f"unknown:{part}")
+        parsed.append(found)
+    return tuple(parsed)
+
+
+def _divisions(value: str | None) -> tuple[str, ...]:
+    codes = []
+    for part in (value or "").split(","):
+        name = part.strip().rsplit("kunta:", 1)[-1] if part.strip() else ""
+        if name:
+            found = taxonomy().municipality_by_name(name)
+            codes.append(found.code if found else "000")
+    return tuple(codes)
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.lower() in ("true", "1", "yes")
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in value.split(","))
+    except ValueError:
+        raise LinkedEventsError("bbox must be west,south,east,north") from None
+    return west, south, east, north
+
+
+def event_query(request: Request) -> EventQuery:
+    params = request.query_params
+    start = _time(params["start"]) if params.get("start") else None
+    end = _time(params["end"], end=True) if params.get("end") else None
+    if params.get("days"):
+        try:
+            days = int(params["days"])
+        except ValueError:
+            raise LinkedEventsError("days must be an integer") from None
+        start = start or _time("today")
+        end = start + timedelta(days=days)
+    sort = params.get("sort", "start_time")
+    if sort not in SORTS:
+        raise LinkedEventsError(f"Unsupported sort: {sort}")
+    language = params.get("language") or params.get("in_language")
+    modified_since = params.get("last_modified_since")
+    super_event = params.get("super_event")
+    if super_event and super_event != "none":
+        parsed = le.parse_event_id(super_event)
+        super_event = parsed[0] if parsed else "?"
+    return EventQuery(
+        filters=ActivityFilters(
+            q=(params.get("text") or params.get("combined_text") or "").strip() or None,
+            language=language or None,
+            is_free=_bool(params.get("is_free")),
+            bbox=_bbox(params.get("bbox")),
+            updated_since=_time(modified_since) if modified_since else None,
+        ),
+        keywords_any=_keywords(params.get("keyword")),
+        keywords_all=_keywords(params.get("keyword_AND")),
+        keywords_not=_keywords(params.get("keyword!")),
+        municipalities=_divisions(params.get("division")),
+        start=start,
+        end=end,
+        show_deleted=_bool(params.get("show_deleted")) or False,
+        super_event=super_event,
+        hide_recurring_children=_bool(params.get("hide_recurring_children")) or False,
+        sort=sort,
+    )
+
+
+def _include(request: Request) -> set[str]:
+    return {part.strip() for part in request.query_params.get("include", "").split(",")}
+
+
+async def _keyword_counts(session: SessionDep) -> dict[str, int]:
+    counts = {
+        column: await repository.term_counts(session, column)
+        for column in ("stages", "themes", "activity_types")
+    }
+    return {kid: counts[column].get(term.slug, 0) for kid, column, term in le.all_keywords()}
+
+
+def _source(
+    kind: str, activity: Any, occurrence: Any, sub_starts: list[datetime]
+) -> le.EventSource:
+    starts = occurrence.starts if occurrence is not None else activity.first_starts
+    ends = (occurrence.ends or occurrence.starts) if occurrence is not None else activity.last_ends
+    return le.EventSource(
+        kind=kind,
+        upstream_id=activity.upstream_id,
+        document=activity.document,
+        languages=activity.languages or activity.document.get("content_languages", []),
+        stages=activity.stages,
+        themes=activity.themes,
+        activity_types=activity.activity_types,
+        modified=activity.updated_at,
+        starts=starts,
+        ends=ends,
+        channel_id=str(occurrence.channel_id) if occurrence is not None else None,
+        sub_starts=sub_starts,
+    )
+
+
+@router.get("/event/", summary="Events (Linked Events v1)")
+async def list_events(request: Request, session: SessionDep) -> JSONResponse:
+    """Linked Events' event list: meta + data, its filters, sort, paging and include."""
+    page, size = _paging(request)
+    query = event_query(request)
+    count, rows = await repository.linked_events(session, query, size, (page - 1) * size)
+    supers = [a.id for kind, a, _ in rows if kind == "super"]
+    starts = await repository.session_starts(session, supers) if supers else {}
+    include = _include(request)
+    counts = await _keyword_counts(session) if "keywords" in include else None
+    data = [
+        le.event_object(
+            _base(request),
+            _source(kind, a, o, starts.get(a.id, [])),
+            include=include,
+            keyword_counts=counts,
+        )
+        for kind, a, o in rows
+    ]
+    return _envelope(request, count, page, size, data)
+
+
+@router.get("/event/{event_id}/", summary="One event (Linked Events v1)")
+async def get_event(event_id: str, request: Request, session: SessionDep) -> JSONResponse:
+    parsed = le.parse_event_id(event_id)
+    activity = await repository.activity_by_upstream_id(session, parsed[0]) if parsed else None
+    if parsed is None or activity is None:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    stamp = parsed[1]
+    occurrence = None
+    if activity.deleted_at is not None:
+        kind = "deleted"
+    elif stamp is not None:
+        starts = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=le.HELSINKI)
+        occurrence = await repository.occurrence_at(session, activity.id, starts)
+        if occurrence is None:
+            return JSONResponse({"detail": "Not found."}, status_code=404)
+        kind = "sub"
+    elif activity.occurrence_count == 1:
+        kind = "single"
+        occurrence = (await repository.next_occurrences(session, [activity.id], 1)).get(
+            activity.id, [None]
+        )[0]
+    else:
+        kind = "super"
+    sub_starts = (await repository.session_starts(session, [activity.id])).get(activity.id, [])
+    include = _include(request)
+    counts = await _keyword_counts(session) if "keywords" in include else None
+    body = le.event_object(
+        _base(request),
+        _source(kind, activity, occurrence, sub_starts),
+        include=include,
+        keyword_counts=counts,
+    )
+    return JSONResponse(body)
+
+
+def _place_channel(activity: Any, channel_id: uuid.UUID) -> dict[str, Any]:
+    return next(c for c in activity.document["channels"] if c["id"] == str(channel_id))
+
+
+INTERNET = {"id": "internet", "type": "online"}
+
+
+@router.get("/place/", summary="Places (Linked Events v1)")
+async def list_places(request: Request, session: SessionDep) -> JSONResponse:
+    page, size = _paging(request)
+    count, rows = await repository.places(session, size, (page - 1) * size)
+    base = _base(request)
+    data = [le.place_object(base, _place_channel(a, cid), n, a.updated_at) for cid, a, n in rows]
+    if page == 1:
+        data.insert(0, le.place_object(base, INTERNET, 0, None))
+    return _envelope(request, count + 1, page, size, data[:size])
+
+
+@router.get("/place/{place_id}/", summary="One place (Linked Events v1)")
+async def get_place(place_id: str, request: Request, session: SessionDep) -> JSONResponse:
+    if place_id == le.INTERNET_PLACE:
+        return JSONResponse(le.place_object(_base(request), INTERNET, 0, None))
+    try:
+        channel_id = uuid.UUID(place_id.removeprefix(f"{le.DATA_SOURCE}:"))
+    except ValueError:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    _, rows = await repository.places(session, 1, 0, [channel_id])
+    if not rows:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    cid, activity, n = rows[0]
+    return JSONResponse(
+        le.place_object(_base(request), _place_channel(activity, cid), n, activity.updated_at)
+    )
+
+
+@router.get("/keyword/", summary="Keywords: the county's stages, themes, activity types")
+async def list_keywords(request: Request, session: SessionDep) -> JSONResponse:
+    page, size = _paging(request)
+    counts = await _keyword_counts(session)
+    text = request.query_params.get("text", "").casefold()
+    keywords = [
+        (kid, term)
+        for kid, _, term in le.all_keywords()
+        if not text or any(text in label.casefold() for label in term.labels.values())
+    ]
+    chosen = keywords[(page - 1) * size : page * size]
+    data = [
+        le.keyword_object(_base(request), kid, term, counts.get(kid, 0)) for kid, term in chosen
+    ]
+    return _envelope(request, len(keywords), page, size, data)
+
+
+@router.get("/keyword/{keyword_id}/", summary="One keyword (Linked Events v1)")
+async def get_keyword(keyword_id: str, request: Request, session: SessionDep) -> JSONResponse:
+    for kid, _, term in le.all_keywords():
+        if kid == keyword_id:
+            counts = await _keyword_counts(session)
+            return JSONResponse(le.keyword_object(_base(request), kid, term, counts.get(kid, 0)))
+    return JSONResponse({"detail": "Not found."}, status_code=404)
+
+
+@router.get("/organization/", summary="Organisations (Linked Events v1)")
+async def list_organizations(request: Request, session: SessionDep) -> JSONResponse:
+    page, size = _paging(request)
+    count, rows = await repository.list_organisations(session, size, (page - 1) * size)
+    data = [
+        le.organization_object(_base(request), str(r.id), r.document, r.updated_at) for r in rows
+    ]
+    return _envelope(request, count, page, size, data)
+
+
+@router.get("/organization/{organization_id}/", summary="One organisation (Linked Events v1)")
+async def get_organization(
+    organization_id: str, request: Request, session: SessionDep
+) -> JSONResponse:
+    try:
+        org_id = uuid.UUID(organization_id.removeprefix(f"{le.DATA_SOURCE}:"))
+    except ValueError:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    row = await repository.get_organisation(session, org_id)
+    if row is None:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    return JSONResponse(
+        le.organization_object(_base(request), str(row.id), row.document, row.updated_at)
+    )
+
+
+@router.get("/language/", summary="Languages (Linked Events v1)")
+async def list_languages(request: Request) -> JSONResponse:
+    data = [le.language_object(_base(request), code) for code in ("fi", "sv", "en")]
+    return _envelope(request, len(data), 1, MAX_PAGE_SIZE, data)
+
+
+@router.get("/language/{code}/", summary="One language (Linked Events v1)")
+async def get_language(code: str, request: Request) -> JSONResponse:
+    if code not in ("fi", "sv", "en"):
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    return JSONResponse(le.language_object(_base(request), code))
