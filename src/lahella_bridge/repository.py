@@ -829,7 +829,11 @@ async def linked_events(
         Activity.id.label("activity_id"),
         Activity.first_starts.label("starts"),
         Activity.last_ends.label("ends"),
-    ).where(*where, or_(Activity.occurrence_count > 1, Activity.deleted_at.is_not(None)))
+    ).where(
+        *where,
+        *activity_place,
+        or_(Activity.occurrence_count > 1, Activity.deleted_at.is_not(None)),
+    )
     events = union_all(sessions, supers).subquery()
     conditions: list[Any] = []
     if query.start is not None:
