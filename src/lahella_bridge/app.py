@@ -113,6 +113,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         admin.router,
         embed_routes.router,
         interop_routes.router,
+        interop_routes.hsds_router,
     ):
         app.include_router(router)
     return app

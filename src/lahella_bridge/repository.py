@@ -911,9 +911,14 @@ async def occurrence_at(
 
 
 async def places(
-    session: AsyncSession, limit: int, offset: int, channel_ids: Sequence[uuid.UUID] | None = None
+    session: AsyncSession,
+    limit: int,
+    offset: int,
+    channel_ids: Sequence[uuid.UUID] | None = None,
+    *,
+    channel_type: str | None = "ServiceLocation",
 ) -> tuple[int, list[tuple[uuid.UUID, Activity, int]]]:
-    """Place channels of live activities with their upcoming session counts."""
+    """Channels (by default the places) of live activities, with upcoming session counts."""
     upcoming = (
         select(func.count())
         .select_from(Occurrence)
@@ -923,11 +928,10 @@ async def places(
     query = (
         select(ServiceChannel.id, Activity, upcoming.label("n"))
         .join(Activity, Activity.id == ServiceChannel.activity_id)
-        .where(
-            ServiceChannel.channel_type == "ServiceLocation",
-            *activity_conditions(ActivityFilters()),
-        )
+        .where(*activity_conditions(ActivityFilters()))
     )
+    if channel_type is not None:
+        query = query.where(ServiceChannel.channel_type == channel_type)
     if channel_ids is not None:
         query = query.where(ServiceChannel.id.in_(list(channel_ids)))
     count = await session.scalar(select(func.count()).select_from(query.subquery()))

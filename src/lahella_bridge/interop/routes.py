@@ -7,14 +7,16 @@ framework does.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from lahella_bridge import repository
+from lahella_bridge.interop import hsds
 from lahella_bridge.interop import linkedevents as le
 from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.taxonomy import taxonomy
@@ -355,3 +357,255 @@ async def get_language(code: str, request: Request) -> JSONResponse:
     if code not in ("fi", "sv", "en"):
         return JSONResponse({"detail": "Not found."}, status_code=404)
     return JSONResponse(le.language_object(_base(request), code))
+
+
+hsds_router = APIRouter(prefix="/hsds", tags=["hsds"])
+HSDS_MAX_PER_PAGE = 100
+
+
+class HsdsError(LinkedEventsError):
+    """HSDS answers errors with a detail too."""
+
+
+def _hsds_paging(request: Request) -> tuple[int, int]:
+    try:
+        page = int(request.query_params.get("page", "1"))
+        size = int(request.query_params.get("per_page", "20"))
+    except ValueError:
+        raise HsdsError("page and per_page must be integers") from None
+    if page < 1 or size < 1:
+        raise HsdsError("page and per_page start at 1")
+    return page, min(size, HSDS_MAX_PER_PAGE)
+
+
+def _term_filters(request: Request) -> dict[str, str] | None:
+    """taxonomy_term_id / taxonomy_id as stage, theme and activity type filters."""
+    filters: dict[str, str] = {}
+    term = request.query_params.get("taxonomy_term_id")
+    if term:
+        found = next(
+            (
+                (column, t.slug)
+                for kind, column, t in hsds.terms()
+                if hsds.term_id(kind, t.slug) == term
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        filters[
+            {"stages": "stage", "themes": "theme", "activity_types": "activity_type"}[found[0]]
+        ] = found[1]
+    taxonomy_id = request.query_params.get("taxonomy_id")
+    if taxonomy_id and taxonomy_id != str(hsds.TAXONOMY_ID):
+        return None
+    return filters
+
+
+def _hsds_filters(request: Request) -> ActivityFilters | None:
+    terms = _term_filters(request)
+    if terms is None:
+        return None
+    params = request.query_params
+    organisation = None
+    if params.get("organization_id"):
+        try:
+            organisation = uuid.UUID(params["organization_id"])
+        except ValueError:
+            raise HsdsError("organization_id must be a UUID") from None
+    modified = None
+    if params.get("modified_after"):
+        modified = _time(params["modified_after"])
+    return ActivityFilters(
+        q=(params.get("search") or "").strip() or None,
+        organisation_id=organisation,
+        updated_since=modified,
+        stage=terms.get("stage"),
+        theme=terms.get("theme"),
+        activity_type=terms.get("activity_type"),
+    )
+
+
+def _service(row: Any, *, full: bool) -> dict[str, Any]:
+    organisation = row.document.get("organisation")
+    org = (
+        hsds.organization_object(organisation["id"], {"name": organisation["name"]})
+        if organisation and full
+        else None
+    )
+    return hsds.service_object(
+        str(row.id),
+        row.document,
+        row.stages,
+        row.themes,
+        row.activity_types,
+        row.updated_at,
+        org,
+        full=full,
+    )
+
+
+async def _ndjson(session: SessionDep, filters: ActivityFilters, full: bool) -> Any:
+    offset = 0
+    while True:
+        _, rows = await repository.list_activities(session, filters, 500, offset)
+        if not rows:
+            return
+        for row in rows:
+            yield (json.dumps(_service(row, full=full), ensure_ascii=False) + "\n").encode()
+        offset += len(rows)
+
+
+@hsds_router.get("/", summary="HSDS API root")
+async def hsds_root(request: Request) -> JSONResponse:
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {"version": "3.0", "profile": f"{base}/hsds/profile", "openapi_url": f"{base}/openapi.json"}
+    )
+
+
+@hsds_router.get("/profile", summary="The HSDS profile of this API")
+async def hsds_profile() -> JSONResponse:
+    return JSONResponse(
+        {
+            "name": "Pohde lahella-bridge HSDS 3.0 profile",
+            "description": "NGO and parish activities of North Ostrobothnia from Lähellä.fi. "
+            "Texts in Finnish (Swedish name as alternate_name). The county's "
+            "service-chain stages, wellbeing themes and activity types are the "
+            "taxonomy 'pohde'. Schedules are weekly RRULE-style rows.",
+        }
+    )
+
+
+@hsds_router.get("/services", summary="HSDS services", response_model=None)
+async def hsds_services(request: Request, session: SessionDep) -> Any:
+    """Page of services; `format=ndjson` streams every match without paging."""
+    filters = _hsds_filters(request)
+    full = _bool(request.query_params.get("full")) or False
+    if request.query_params.get("format") == "ndjson":
+        if filters is None:
+            return StreamingResponse(iter(()), media_type="application/x-ndjson")
+        return StreamingResponse(_ndjson(session, filters, full), media_type="application/x-ndjson")
+    page, size = _hsds_paging(request)
+    if filters is None:
+        return JSONResponse(hsds.page([], 0, page, size))
+    count, rows = await repository.list_activities(session, filters, size, (page - 1) * size)
+    minimal = _bool(request.query_params.get("minimal")) or False
+    contents = [_service(row, full=full) for row in rows]
+    if minimal:
+        contents = [
+            {k: v for k, v in c.items() if k in ("id", "name", "status", "organization_id")}
+            for c in contents
+        ]
+    return JSONResponse(hsds.page(contents, count, page, size))
+
+
+@hsds_router.get("/services/{service_id}", summary="One HSDS service, fully nested")
+async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
+    try:
+        row = await repository.get_activity(session, uuid.UUID(service_id))
+    except ValueError:
+        row = None
+    if row is None:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    return JSONResponse(_service(row, full=True))
+
+
+@hsds_router.get("/organizations", summary="HSDS organizations")
+async def hsds_organizations(request: Request, session: SessionDep) -> JSONResponse:
+    page, size = _hsds_paging(request)
+    count, rows = await repository.list_organisations(
+        session, size, (page - 1) * size, request.query_params.get("search")
+    )
+    return JSONResponse(
+        hsds.page(
+            [hsds.organization_object(str(r.id), r.document) for r in rows], count, page, size
+        )
+    )
+
+
+@hsds_router.get("/organizations/{organization_id}", summary="One HSDS organization")
+async def hsds_organization(organization_id: str, session: SessionDep) -> JSONResponse:
+    try:
+        row = await repository.get_organisation(session, uuid.UUID(organization_id))
+    except ValueError:
+        row = None
+    if row is None:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    _, activities = await repository.list_activities(
+        session, ActivityFilters(organisation_id=row.id), 100, 0
+    )
+    body = hsds.organization_object(str(row.id), row.document)
+    body["services"] = [_service(a, full=False) for a in activities]
+    return JSONResponse(body)
+
+
+@hsds_router.get("/service_at_locations", summary="HSDS services at locations")
+async def hsds_service_at_locations(request: Request, session: SessionDep) -> JSONResponse:
+    page, size = _hsds_paging(request)
+    count, rows = await repository.places(session, size, (page - 1) * size, channel_type=None)
+    contents = [
+        hsds.service_at_location(
+            str(a.id),
+            _place_channel(a, cid),
+            (a.document.get("organisation") or {}).get("id"),
+            with_service=_service(a, full=False),
+        )
+        for cid, a, _ in rows
+    ]
+    return JSONResponse(hsds.page(contents, count, page, size))
+
+
+@hsds_router.get("/service_at_locations/{sal_id}", summary="One HSDS service at a location")
+async def hsds_service_at_location(sal_id: str, session: SessionDep) -> JSONResponse:
+    """A service at a location is one of our channels: it keeps the channel's id."""
+    try:
+        channel_id = uuid.UUID(sal_id)
+    except ValueError:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    _, rows = await repository.places(session, 1, 0, [channel_id], channel_type=None)
+    if not rows:
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    cid, activity, _ = rows[0]
+    return JSONResponse(
+        hsds.service_at_location(
+            str(activity.id),
+            _place_channel(activity, cid),
+            (activity.document.get("organisation") or {}).get("id"),
+            with_service=_service(activity, full=False),
+        )
+    )
+
+
+@hsds_router.get("/taxonomies", summary="HSDS taxonomies")
+async def hsds_taxonomies(request: Request) -> JSONResponse:
+    page, size = _hsds_paging(request)
+    items = [hsds.taxonomy_object()] if page == 1 else []
+    return JSONResponse(hsds.page(items, 1, page, size))
+
+
+@hsds_router.get("/taxonomies/{taxonomy_id}", summary="One HSDS taxonomy")
+async def hsds_taxonomy(taxonomy_id: str) -> JSONResponse:
+    if taxonomy_id != str(hsds.TAXONOMY_ID):
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    return JSONResponse(hsds.taxonomy_object())
+
+
+@hsds_router.get("/taxonomy_terms", summary="HSDS taxonomy terms")
+async def hsds_taxonomy_terms(request: Request) -> JSONResponse:
+    page, size = _hsds_paging(request)
+    wanted = request.query_params.get("taxonomy_id")
+    terms = [
+        hsds.term_object(kind, t)
+        for kind, _, t in hsds.terms()
+        if not wanted or wanted == str(hsds.TAXONOMY_ID)
+    ]
+    return JSONResponse(hsds.page(terms[(page - 1) * size : page * size], len(terms), page, size))
+
+
+@hsds_router.get("/taxonomy_terms/{term_id}", summary="One HSDS taxonomy term")
+async def hsds_taxonomy_term(term_id: str) -> JSONResponse:
+    for kind, _, term in hsds.terms():
+        if hsds.term_id(kind, term.slug) == term_id:
+            return JSONResponse(hsds.term_object(kind, term))
+    return JSONResponse({"detail": "Not found."}, status_code=404)
