@@ -177,6 +177,9 @@ def main() -> None:
         "--data-dir", default=None, help="Embedded PostgreSQL to keep between runs."
     )
     args = parser.parse_args()
+    from lahella_bridge.log import configure_logging
+
+    configure_logging("WARNING", "console")
     from lahella_bridge.db import asyncpg_url
     from lahella_bridge.embedded_db import embedded_postgres
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from lahella_bridge import repository
 from lahella_bridge.api.schemas import (
@@ -85,6 +85,22 @@ async def get_activity(
 
 
 class TermOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "slug": "mielen-hyvinvointi",
+                    "label": "Mielen hyvinvointi ja mahdollisuus elää omannäköistä elämää",
+                    "labels": {
+                        "fi": "Mielen hyvinvointi ja mahdollisuus elää omannäköistä elämää",
+                        "en": "Mental wellbeing and the chance to live a life of one's own",
+                    },
+                    "activities": 147,
+                }
+            ]
+        }
+    )
+
     slug: str
     label: str | None
     labels: dict[str, str]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge import repository
 from lahella_bridge.errors import InvalidParameter
@@ -28,6 +28,26 @@ class RpdeItem(BaseModel):
 
 
 class RpdePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "next": "https://bridge.example/v1/changes/activities?afterTimestamp=1042"
+                    "&afterId=64c9c47d-e4e1-5a91-ad69-c2d9e550486a&limit=100",
+                    "items": [
+                        {
+                            "state": "deleted",
+                            "kind": "Activity",
+                            "id": "64c9c47d-e4e1-5a91-ad69-c2d9e550486a",
+                            "modified": 1042,
+                        }
+                    ],
+                    "license": "https://creativecommons.org/licenses/by/4.0/",
+                }
+            ]
+        }
+    )
+
     next: str = Field(description="Absolute URL of the next page; the last page points to itself.")
     items: list[RpdeItem]
     license: str = "https://creativecommons.org/licenses/by/4.0/"

@@ -142,6 +142,34 @@ def _by_municipality(kind: str) -> Any:
     return by_municipality
 
 
+GUID_EXAMPLE = {
+    "pageNumber": 1,
+    "pageSize": 1000,
+    "pageCount": 1,
+    "itemList": [
+        {"id": "42fe416d-4487-5c07-b307-48d84827b894", "name": "Seniorien kuntosaliryhmä – Oulu"}
+    ],
+}
+OBJECT_EXAMPLE = {
+    "id": "42fe416d-4487-5c07-b307-48d84827b894",
+    "sourceId": "lahella-activity-128867850000",
+    "type": "Service",
+    "fundingType": "MarketFunded",
+    "areaType": "LimitedType",
+    "serviceNames": [{"type": "Name", "language": "fi", "value": "Seniorien kuntosaliryhmä"}],
+    "serviceDescriptions": [
+        {"type": "Summary", "language": "fi", "value": "Ohjattu kuntosaliryhmä yli 65-vuotiaille."}
+    ],
+    "languages": ["fi"],
+    "publishingStatus": "Published",
+    "modified": "2026-11-25T19:30:00Z",
+}
+
+
+def _example(value: Any) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": value}}}}
+
+
 for _kind in KINDS:
     router.add_api_route(
         f"/{_kind}",
@@ -149,6 +177,7 @@ for _kind in KINDS:
         methods=["GET"],
         name=f"ptv_{_kind.lower()}_guids",
         summary=f"{_kind} ids",
+        responses=_example(GUID_EXAMPLE),
     )
     router.add_api_route(
         f"/{_kind}/list",
@@ -156,6 +185,7 @@ for _kind in KINDS:
         methods=["GET"],
         name=f"ptv_{_kind.lower()}_list",
         summary=f"{_kind} objects by id",
+        responses=_example([OBJECT_EXAMPLE]),
     )
     router.add_api_route(
         f"/{_kind}/list/area/Municipality/code/{{code}}",
@@ -163,6 +193,9 @@ for _kind in KINDS:
         methods=["GET"],
         name=f"ptv_{_kind.lower()}_by_municipality",
         summary=f"{_kind} objects in a municipality",
+        responses=_example(
+            {"pageNumber": 1, "pageSize": 100, "pageCount": 1, "itemList": [OBJECT_EXAMPLE]}
+        ),
     )
     router.add_api_route(
         f"/{_kind}/{{id}}",
@@ -170,4 +203,5 @@ for _kind in KINDS:
         methods=["GET"],
         name=f"ptv_{_kind.lower()}",
         summary=f"One {_kind}",
+        responses=_example(OBJECT_EXAMPLE),
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge.models import Activity, Occurrence, Organisation
 from lahella_bridge.taxonomy import taxonomy
@@ -77,6 +77,70 @@ class Session(BaseModel):
 
 
 class ActivitySummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "64c9c47d-e4e1-5a91-ad69-c2d9e550486a",
+                    "kind": "activity",
+                    "name": "Seniorien kuntosaliryhmä – Oulu",
+                    "summary": "Ohjattu kuntosaliryhmä yli 65-vuotiaille.",
+                    "type": "hobby",
+                    "organisation": {
+                        "id": "cb67e966-dd44-5014-a96d-3b32bdd10b02",
+                        "name": "Kuusamon Eläkeläiset ry",
+                    },
+                    "stages": [
+                        {
+                            "slug": "kotona-kaikki-hyvin",
+                            "label": "Kotona kaikki hyvin",
+                            "because": [{"rule": "activity_type", "value": "ryhmat-ja-kerhot"}],
+                        }
+                    ],
+                    "themes": [
+                        {
+                            "slug": "fyysinen-terveys",
+                            "label": "Fyysinen terveys",
+                            "because": [{"rule": "theme", "value": "ht_urheilu"}],
+                        }
+                    ],
+                    "activity_types": [
+                        {
+                            "slug": "ryhmat-ja-kerhot",
+                            "label": "Ryhmät ja kerhot",
+                            "because": [{"rule": "format", "value": "hm_ryhmat"}],
+                        }
+                    ],
+                    "municipalities": [{"code": "564", "name": "Oulu"}],
+                    "channels": [
+                        {
+                            "id": "12917778-f6c9-53e0-a542-fe58a48dba78",
+                            "type": "place",
+                            "street": "Isokatu 23",
+                            "postal_code": "90100",
+                            "city": "Oulu",
+                            "municipality": "564",
+                            "lat": 65.0212,
+                            "lon": 25.476,
+                        }
+                    ],
+                    "next_occurrences": [
+                        {
+                            "starts": "2026-12-01T10:00:00+02:00",
+                            "ends": "2026-12-01T11:30:00+02:00",
+                            "channel_id": "12917778-f6c9-53e0-a542-fe58a48dba78",
+                        }
+                    ],
+                    "is_free": True,
+                    "online": False,
+                    "languages": ["fi"],
+                    "lahella_url": "https://www.lahella.fi/fi-FI/activities/128867850000",
+                    "updated_at": "2026-11-25T19:30:00Z",
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     kind: str = Field(description="activity (low-threshold) or sote (social and health service)")
     name: str
@@ -116,6 +180,38 @@ class ActivityDetail(ActivitySummary):
 
 
 class Event(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "8de64aa2-30d8-547a-a61a-509a99d0aabd:20261126T1000",
+                    "activity_id": "8de64aa2-30d8-547a-a61a-509a99d0aabd",
+                    "name": "Luontoretki lähimetsään – Oulu",
+                    "summary": "Opastettu retki lähimetsään.",
+                    "starts": "2026-11-26T10:00:00+02:00",
+                    "ends": "2026-11-26T11:30:00+02:00",
+                    "place": {
+                        "id": "12917778-f6c9-53e0-a542-fe58a48dba78",
+                        "type": "place",
+                        "street": "Isokatu 23",
+                        "postal_code": "90100",
+                        "city": "Oulu",
+                    },
+                    "organisation": {
+                        "id": "cb67e966-dd44-5014-a96d-3b32bdd10b02",
+                        "name": "Pudasjärven Luontoyhdistys ry",
+                    },
+                    "municipality": {"code": "564", "name": "Oulu"},
+                    "themes": ["asuminen-ymparisto-luonto"],
+                    "stages": ["kotona-kaikki-hyvin"],
+                    "is_free": True,
+                    "online": False,
+                    "url": "https://www.lahella.fi/fi-FI/activities/128867850007",
+                }
+            ]
+        }
+    )
+
     id: str = Field(description="Stable occurrence id: activity id and start time.")
     activity_id: uuid.UUID
     name: str
@@ -133,6 +229,21 @@ class Event(BaseModel):
 
 
 class OrganisationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "cb67e966-dd44-5014-a96d-3b32bdd10b02",
+                    "name": "Limingan Kuoro ry",
+                    "business_id": "0301234-5",
+                    "url": "https://www.lahella.fi/fi-FI/organisation/7103010010",
+                    "lahella_url": "https://www.lahella.fi/fi-FI/organisation/7103010010",
+                    "activities": 21,
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     name: str
     business_id: str | None

@@ -1,0 +1,171 @@
+"""Soak benchmark: the mixed read workload for 10 minutes against one `serve` process.
+
+Reuses a database that already holds the sample data (e.g. the one `bench/api.py --data-dir`
+left behind, or DATABASE_URL), starts `lahella-bridge serve`, drives it with wrk (mixed
+Lua script: listings, filtered events, search, stages, PTV, RPDE, iCalendar, 304s), samples
+the server's RSS every 10 s and prints JSON: errors (goal 0), p99, RSS growth (goal < 10 %).
+
+    uv run python bench/soak.py --data-dir /tmp/bench-api-pg2 --seconds 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+MIXED_LUA = """
+local paths = {
+  "/v1/activities?page_size=20", "/v1/activities?municipality=564&theme=fyysinen-terveys",
+  "/v1/activities?q=vertais", "/v1/stages?items_per_stage=3", "/v1/themes",
+  "/v1/events?municipality=678", "/v1/events?theme=mielen-hyvinvointi&lang=sv",
+  "/v1/events.ics?municipality=305", "/v1/changes/activities?limit=50",
+  "/ptv/v11/Service/list/area/Municipality/code/564", "/v1/organizations",
+  "/linkedevents/v1/event/?division=ocd-division/country:fi/kunta:oulu",
+  "/hsds/services?per_page=20", "/embed/activities?municipality=564",
+}
+local towns = {"564", "678", "977", "305", "244"}
+math.randomseed(os.time())
+request = function()
+  local r = math.random(1, 10)
+  if r <= 6 then
+    return wrk.format("GET", paths[math.random(#paths)])
+  elseif r <= 8 then
+    return wrk.format("GET", "/v1/activities?municipality=" .. towns[math.random(#towns)] ..
+      "&page=" .. math.random(1, 20))
+  else
+    local day = math.random(0, 200)
+    return wrk.format("GET", "/v1/events?start=" ..
+      os.date("!%Y-%m-%dT00:00:00Z", os.time() + day * 86400))
+  end
+end
+"""
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=600)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--data-dir")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    args = parser.parse_args()
+    from lahella_bridge.db import asyncpg_url
+    from lahella_bridge.embedded_db import embedded_postgres
+
+    if args.database_url:
+        print(json.dumps(soak(asyncpg_url(args.database_url), args), indent=2))
+        return
+    with embedded_postgres(Path(args.data_dir or tempfile.mkdtemp())) as url:
+        print(json.dumps(soak(asyncpg_url(url), args), indent=2))
+
+
+def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "LAHELLA_BRIDGE_DATABASE_URL": database_url,
+        "LAHELLA_BRIDGE_HARVEST_INTERVAL_MINUTES": "0",
+        "LAHELLA_BRIDGE_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    samples: list[tuple[float, float]] = []
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        warm = subprocess.run(
+            ["wrk", "-t2", "-c8", "-d20s", "-s", script(), base],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        del warm
+        stop = threading.Event()
+
+        def sample() -> None:
+            started = time.monotonic()
+            while not stop.is_set():
+                samples.append((round(time.monotonic() - started), rss_mb(server.pid)))
+                stop.wait(10)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                script(),
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        stop.set()
+        sampler.join()
+    finally:
+        server.terminate()
+        server.wait(20)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", output)
+    factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99[2]] if p99 else 0
+    first, last = samples[0][1], samples[-1][1]
+    return {
+        "benchmark": "soak",
+        "seconds": args.seconds,
+        "connections": args.connections,
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
+        "non_2xx_3xx": int(errors[1]) if errors else 0,
+        "socket_errors": socket_errors[1] if socket_errors else "none",
+        "p99_ms": round(float(p99[1]) * factor, 2) if p99 else None,
+        "rss_mb_start": round(first, 1),
+        "rss_mb_end": round(last, 1),
+        "rss_growth": round(last / first - 1, 3),
+        "rss_samples": samples,
+    }
+
+
+def script() -> str:
+    path = Path(tempfile.gettempdir()) / "lahella-bridge-soak.lua"
+    path.write_text(MIXED_LUA)
+    return str(path)
+
+
+if __name__ == "__main__":
+    main()
