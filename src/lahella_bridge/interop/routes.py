@@ -203,7 +203,7 @@ def _source(
 
 
 @router.get("/event/", summary="Events (Linked Events v1)")
-async def list_events(request: Request, session: SessionDep) -> JSONResponse:
+async def le_list_events(request: Request, session: SessionDep) -> JSONResponse:
     """Linked Events' event list: meta + data, its filters, sort, paging and include."""
     page, size = _paging(request)
     query = event_query(request)
@@ -225,7 +225,7 @@ async def list_events(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/event/{event_id}/", summary="One event (Linked Events v1)")
-async def get_event(event_id: str, request: Request, session: SessionDep) -> JSONResponse:
+async def le_get_event(event_id: str, request: Request, session: SessionDep) -> JSONResponse:
     parsed = le.parse_event_id(event_id)
     activity = await repository.activity_by_upstream_id(session, parsed[0]) if parsed else None
     if parsed is None or activity is None:
@@ -267,7 +267,7 @@ INTERNET = {"id": "internet", "type": "online"}
 
 
 @router.get("/place/", summary="Places (Linked Events v1)")
-async def list_places(request: Request, session: SessionDep) -> JSONResponse:
+async def le_list_places(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     count, rows = await repository.places(session, size, (page - 1) * size)
     base = _base(request)
@@ -278,7 +278,7 @@ async def list_places(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/place/{place_id}/", summary="One place (Linked Events v1)")
-async def get_place(place_id: str, request: Request, session: SessionDep) -> JSONResponse:
+async def le_get_place(place_id: str, request: Request, session: SessionDep) -> JSONResponse:
     if place_id == le.INTERNET_PLACE:
         return JSONResponse(le.place_object(_base(request), INTERNET, 0, None))
     try:
@@ -295,7 +295,7 @@ async def get_place(place_id: str, request: Request, session: SessionDep) -> JSO
 
 
 @router.get("/keyword/", summary="Keywords: the county's stages, themes, activity types")
-async def list_keywords(request: Request, session: SessionDep) -> JSONResponse:
+async def le_list_keywords(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     counts = await _keyword_counts(session)
     text = request.query_params.get("text", "").casefold()
@@ -312,7 +312,7 @@ async def list_keywords(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/keyword/{keyword_id}/", summary="One keyword (Linked Events v1)")
-async def get_keyword(keyword_id: str, request: Request, session: SessionDep) -> JSONResponse:
+async def le_get_keyword(keyword_id: str, request: Request, session: SessionDep) -> JSONResponse:
     for kid, _, term in le.all_keywords():
         if kid == keyword_id:
             counts = await _keyword_counts(session)
@@ -321,7 +321,7 @@ async def get_keyword(keyword_id: str, request: Request, session: SessionDep) ->
 
 
 @router.get("/organization/", summary="Organisations (Linked Events v1)")
-async def list_organizations(request: Request, session: SessionDep) -> JSONResponse:
+async def le_list_organizations(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     count, rows = await repository.list_organisations(session, size, (page - 1) * size)
     data = [
@@ -331,7 +331,7 @@ async def list_organizations(request: Request, session: SessionDep) -> JSONRespo
 
 
 @router.get("/organization/{organization_id}/", summary="One organisation (Linked Events v1)")
-async def get_organization(
+async def le_get_organization(
     organization_id: str, request: Request, session: SessionDep
 ) -> JSONResponse:
     try:
@@ -347,13 +347,13 @@ async def get_organization(
 
 
 @router.get("/language/", summary="Languages (Linked Events v1)")
-async def list_languages(request: Request) -> JSONResponse:
+async def le_list_languages(request: Request) -> JSONResponse:
     data = [le.language_object(_base(request), code) for code in ("fi", "sv", "en")]
     return _envelope(request, len(data), 1, MAX_PAGE_SIZE, data)
 
 
 @router.get("/language/{code}/", summary="One language (Linked Events v1)")
-async def get_language(code: str, request: Request) -> JSONResponse:
+async def le_get_language(code: str, request: Request) -> JSONResponse:
     if code not in ("fi", "sv", "en"):
         return JSONResponse({"detail": "Not found."}, status_code=404)
     return JSONResponse(le.language_object(_base(request), code))
