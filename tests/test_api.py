@@ -265,3 +265,28 @@ async def test_admin_endpoints_need_the_api_key(api: httpx.AsyncClient) -> None:
     assert {"field": "traits.theme", "value": "ht_tuntematon"}.items() <= unmapped[
         0
     ].items() or any(u["value"] == "ht_tuntematon" for u in unmapped)
+
+
+async def test_admin_harvest_is_409_while_another_runs(
+    api: httpx.AsyncClient, harvested: Harvester
+) -> None:
+    from lahella_bridge import repository
+
+    async with harvested.engine.connect() as connection:
+        assert await repository.try_harvest_lock(connection)
+        response = await api.post("/admin/harvest", headers={"X-API-Key": "test-admin-key"})
+        await repository.release_harvest_lock(connection)
+    assert response.status_code == 409
+    assert (await api.post("/admin/harvest")).status_code == 401
+
+
+async def test_metrics_expose_requests_harvests_and_published_counts(
+    api: httpx.AsyncClient,
+) -> None:
+    await api.get("/v1/themes")
+    body = (await api.get("/metrics")).text
+    assert 'lahella_bridge_http_requests_total{method="GET",route="/v1/themes",status="200"}' \
+        in body
+    assert 'lahella_bridge_published_records{kind="activity"} 317.0' in body
+    assert "lahella_bridge_harvest_last_success_timestamp_seconds" in body
+    assert "lahella_bridge_harvest_records_total" in body
