@@ -285,8 +285,9 @@ async def test_metrics_expose_requests_harvests_and_published_counts(
 ) -> None:
     await api.get("/v1/themes")
     body = (await api.get("/metrics")).text
-    assert 'lahella_bridge_http_requests_total{method="GET",route="/v1/themes",status="200"}' \
-        in body
+    assert (
+        'lahella_bridge_http_requests_total{method="GET",route="/v1/themes",status="200"}' in body
+    )
     assert 'lahella_bridge_published_records{kind="activity"} 317.0' in body
     assert "lahella_bridge_harvest_last_success_timestamp_seconds" in body
     assert "lahella_bridge_harvest_records_total" in body
