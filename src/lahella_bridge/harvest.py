@@ -6,6 +6,7 @@ retires nothing, and the safety brake stops a sweep from retiring too much at on
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -231,7 +232,8 @@ class _Sweep:
                 self.keep.add(key)
                 return
         try:
-            item = normalise(raw, self.context)
+            # CPU work off the event loop, so a harvest inside `serve` does not stall requests.
+            item = await asyncio.to_thread(normalise, raw, self.context)
         except UnusableRecord as exc:
             report.quarantined += 1
             # A record that used to be good keeps its last good version until fixed.

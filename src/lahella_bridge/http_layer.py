@@ -42,10 +42,18 @@ class CachedResponse:
 
 
 class ResponseCache:
-    """A bounded LRU of successful GET responses for one data version."""
+    """An LRU of successful GET responses, bounded in entries and in bytes."""
 
-    def __init__(self, max_entries: int = 2048, ttl_s: float = 60.0) -> None:
-        self.max_entries, self.ttl_s = max_entries, ttl_s
+    def __init__(
+        self,
+        max_entries: int = 2048,
+        max_bytes: int = 64 * 2**20,
+        max_entry_bytes: int = 2 * 2**20,
+        ttl_s: float = 60.0,
+    ) -> None:
+        self.max_entries, self.max_bytes, self.ttl_s = max_entries, max_bytes, ttl_s
+        self.max_entry_bytes = max_entry_bytes
+        self.size = 0
         self._entries: OrderedDict[tuple[Any, ...], CachedResponse] = OrderedDict()
 
     def get(self, key: tuple[Any, ...]) -> CachedResponse | None:
@@ -56,10 +64,16 @@ class ResponseCache:
         return entry
 
     def put(self, key: tuple[Any, ...], entry: CachedResponse) -> None:
+        if len(entry.body) > self.max_entry_bytes:
+            return  # a huge body (a full calendar, say) would evict everything else
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self.size -= len(previous.body)
         self._entries[key] = entry
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self.size += len(entry.body)
+        while len(self._entries) > self.max_entries or self.size > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self.size -= len(evicted.body)
 
 
 class VersionProbe:
