@@ -39,6 +39,9 @@ problem details; every GET has a strong ETag.
 """
 
 
+REQUEST_STATEMENT_TIMEOUT_MS = 10_000
+
+
 def _operation_id(route: APIRoute) -> str:
     return route.name
 
@@ -74,11 +77,13 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(database_url)
+        # Requests get a statement timeout; the harvester's own small pool does not.
+        engine = create_engine(database_url, statement_timeout_ms=REQUEST_STATEMENT_TIMEOUT_MS)
+        harvest_engine = create_engine(database_url, pool_size=2)
         app.state.engine = engine
         app.state.sessions = create_sessionmaker(engine)
         app.state.harvester = Harvester(
-            engine, client_settings(settings), brake=settings.harvest_retire_brake
+            harvest_engine, client_settings(settings), brake=settings.harvest_retire_brake
         )
         scheduler = None
         if settings.harvest_interval_minutes > 0:
@@ -91,6 +96,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler
             await engine.dispose()
+            await harvest_engine.dispose()
 
     app = FastAPI(
         title="lahella-bridge",

@@ -50,14 +50,20 @@ def database_url(settings: Settings) -> Iterator[str]:
         yield asyncpg_url(url)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int | None = None
+) -> AsyncEngine:
+    """`statement_timeout_ms` bounds each query: an abandoned request cannot run on forever."""
+    server_settings = {"application_name": "lahella-bridge"}
+    if statement_timeout_ms is not None:
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": "lahella-bridge"}, "timeout": 5},
+        connect_args={"server_settings": server_settings, "timeout": 5},
     )
 
 
