@@ -29,8 +29,3 @@ class InvalidParameter(BridgeError):
 class Conflict(BridgeError):
     status = 409
     title = "Conflict"
-
-
-class DatabaseUnavailable(BridgeError):
-    status = 503
-    title = "Database unavailable"

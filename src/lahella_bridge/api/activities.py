@@ -22,10 +22,9 @@ from lahella_bridge.errors import NotFound
 from lahella_bridge.repository import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links, pick
-from lahella_bridge.web.filters import FilterParams, reject_unknown_parameters
+from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
-FiltersDep = Annotated[FilterParams, Depends()]
 LIST_CACHE = "public, max-age=300"
 
 

@@ -16,7 +16,7 @@ from lahella_bridge.embed.views import UI, card, pick, qr_svg, record_summary
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import LangDep, SessionDep
-from lahella_bridge.web.filters import FilterParams, reject_unknown_parameters
+from lahella_bridge.web.filters import FilterParams, FiltersDep, reject_unknown_parameters
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(reject_unknown_parameters)])
 templates = Environment(
@@ -28,7 +28,6 @@ templates = Environment(
 templates.filters["dict_without"] = lambda values, key: {
     k: v for k, v in values.items() if k != key
 }
-FiltersDep = Annotated[FilterParams, Depends()]
 PAGE_SIZE = 30
 # No third-party assets: everything the pages load comes from this service.
 SECURITY_HEADERS = {

@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 import segno
 
-from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.taxonomy import localised, taxonomy
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-FALLBACK = ("fi", "sv", "en")
 
 UI: dict[str, dict[str, str]] = {
     "fi": {
@@ -178,10 +177,7 @@ WEEKDAYS = {
 
 def pick(labels: dict[str, str] | None, lang: str) -> tuple[str, str]:
     """(text, its language): the requested language, else fi -> sv -> en."""
-    for candidate in (lang, *FALLBACK):
-        if labels and labels.get(candidate):
-            return labels[candidate], candidate
-    return "", lang
+    return localised(labels, lang) or ("", lang)
 
 
 def _clock(value: str | None) -> str:

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from lahella_bridge.taxonomy import Term, taxonomy
+from lahella_bridge.taxonomy import Term, localised, taxonomy
 
 NAMESPACE = uuid.UUID("0c6ad2d5-42c4-5f4b-9c1e-3b1d8a2f7e10")
 TAXONOMY_ID = uuid.uuid5(NAMESPACE, "taxonomy:pohde")
@@ -37,10 +37,8 @@ def _compact(value: Any) -> Any:
 
 
 def pick(labels: dict[str, str] | None) -> str:
-    for lang in ("fi", "sv", "en"):
-        if labels and labels.get(lang):
-            return labels[lang]
-    return ""
+    found = localised(labels)
+    return found[0] if found else ""
 
 
 def terms() -> list[tuple[str, str, Term]]:

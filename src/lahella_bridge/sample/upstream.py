@@ -58,7 +58,6 @@ class SampleUpstream:
         self._tokens = itertools.count(2)
         self.auth_token = "sample-auth-1"
         self.refresh_token = "sample-refresh"
-        self.requests = 0
         self.app = Starlette(
             routes=[
                 Route("/v1/activities", self.list_activities),
@@ -113,7 +112,6 @@ class SampleUpstream:
         return None
 
     async def list_activities(self, request: Request) -> Response:
-        self.requests += 1
         try:
             limit = min(max(int(request.query_params.get("limit", "20")), 1), PAGE_CAP)
             skip = max(int(request.query_params.get("skip", "0")), 0)

@@ -81,6 +81,14 @@ class Placement:
     unmapped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def localised(labels: Labels | None, lang: str = "fi") -> tuple[str, str] | None:
+    """(text, its language): `lang`, else Finnish, Swedish, English; None if all are empty."""
+    for candidate in (lang, "fi", "sv", "en"):
+        if labels and labels.get(candidate):
+            return labels[candidate], candidate
+    return None
+
+
 def _load(name: str) -> Any:
     return json.loads(resources.files(__package__).joinpath("data", name).read_text("utf-8"))
 

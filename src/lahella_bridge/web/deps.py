@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import BridgeError
+from lahella_bridge.taxonomy import localised
 
 Lang = Literal["fi", "sv", "en"]
 FALLBACK: tuple[Lang, ...] = ("fi", "sv", "en")
@@ -58,12 +59,10 @@ LangDep = Annotated[Lang, Depends(language)]
 
 def pick(labels: dict[str, str] | None, lang: str) -> str | None:
     """The text in `lang`, falling back fi -> sv -> en per field."""
-    if not labels:
-        return None
-    for candidate in (lang, *FALLBACK):
-        if labels.get(candidate):
-            return labels[candidate]
-    return next(iter(labels.values()), None)
+    found = localised(labels, lang)
+    if found is not None:
+        return found[0]
+    return next(iter(labels.values()), None) if labels else None
 
 
 class Unauthorised(BridgeError):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query, Request, params
+from fastapi import Depends, Query, Request, params
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
@@ -174,3 +174,6 @@ class FilterParams:
             organisation_id=organization,
             kind=kind,
         )
+
+
+FiltersDep = Annotated[FilterParams, Depends()]
