@@ -48,6 +48,26 @@ class Faults:
                 raise ValueError(f"unknown fault {key!r}")
             setattr(self, key, value)
 
+    async def injected(self, skip: int = 0) -> Response | None:
+        """The response an injected fault gives instead of the real one, if any."""
+        faults = self
+        if faults.delay_s:
+            await asyncio.sleep(faults.delay_s)
+        if faults.down:
+            return JSONResponse({"error": "service unavailable"}, status_code=503)
+        if faults.statuses:
+            status = faults.statuses.pop(0)
+            headers = {"Retry-After": faults.retry_after} if faults.retry_after else {}
+            return JSONResponse(
+                {"error": f"injected {status}"}, status_code=status, headers=headers
+            )
+        if faults.malformed_json:
+            faults.malformed_json -= 1
+            return Response('{"items": [{"_key": "1', media_type="application/json")
+        if faults.fail_from_skip is not None and skip >= faults.fail_from_skip:
+            return JSONResponse({"error": "injected failure"}, status_code=500)
+        return None
+
 
 class SampleUpstream:
     """State of the sample server: its records, tokens and faults."""
@@ -92,32 +112,13 @@ class SampleUpstream:
             items = [r for r in items if text in json.dumps(r, ensure_ascii=False).casefold()]
         return items
 
-    async def _fault_response(self, skip: int) -> Response | None:
-        faults = self.faults
-        if faults.delay_s:
-            await asyncio.sleep(faults.delay_s)
-        if faults.down:
-            return JSONResponse({"error": "service unavailable"}, status_code=503)
-        if faults.statuses:
-            status = faults.statuses.pop(0)
-            headers = {"Retry-After": faults.retry_after} if faults.retry_after else {}
-            return JSONResponse(
-                {"error": f"injected {status}"}, status_code=status, headers=headers
-            )
-        if faults.malformed_json:
-            faults.malformed_json -= 1
-            return Response('{"items": [{"_key": "1', media_type="application/json")
-        if faults.fail_from_skip is not None and skip >= faults.fail_from_skip:
-            return JSONResponse({"error": "injected failure"}, status_code=500)
-        return None
-
     async def list_activities(self, request: Request) -> Response:
         try:
             limit = min(max(int(request.query_params.get("limit", "20")), 1), PAGE_CAP)
             skip = max(int(request.query_params.get("skip", "0")), 0)
         except ValueError:
             return JSONResponse({"error": "limit and skip must be integers"}, status_code=400)
-        if (fault := await self._fault_response(skip)) is not None:
+        if (fault := await self.faults.injected(skip)) is not None:
             return fault
         if not self._authorised(request):
             return JSONResponse({"error": "Unauthorized"}, status_code=401)
@@ -134,7 +135,7 @@ class SampleUpstream:
         return JSONResponse(body)
 
     async def get_activity(self, request: Request) -> Response:
-        if (fault := await self._fault_response(0)) is not None:
+        if (fault := await self.faults.injected(0)) is not None:
             return fault
         if not self._authorised(request):
             return JSONResponse({"error": "Unauthorized"}, status_code=401)
