@@ -19,8 +19,11 @@ from lahella_bridge.config import Settings
 from lahella_bridge.db import asyncpg_url, create_engine, upgrade_database
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.data import default_anchor, generate, now_for
+from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
 from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
+from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.upstream.client import ClientSettings
+from lahella_bridge.upstream.ptv_client import PtvClientSettings
 
 TABLES = "occurrences, service_channels, quarantine, harvest_runs, activities, organisations"
 
@@ -89,8 +92,15 @@ def upstream(anchor: date) -> SampleUpstream:
 
 
 def make_harvester(
-    engine: AsyncEngine, upstream: SampleUpstream, anchor: date, **client: object
+    engine: AsyncEngine,
+    upstream: SampleUpstream | None,
+    anchor: date,
+    ptv_upstream: SamplePtvUpstream | None = None,
+    ptv_batch_size: int = 20,
+    **client: object,
 ) -> Harvester:
+    """A harvester on the real clients, over ASGI transports to the sample upstreams;
+    a source whose upstream is None is switched off."""
     settings = ClientSettings(
         base_url="http://sample.test",
         cookies=SAMPLE_COOKIES,
@@ -98,9 +108,26 @@ def make_harvester(
         backoff_cap_s=0.01,
         **client,
     )  # type: ignore[arg-type]
-    return Harvester(
-        engine, settings, transport=httpx.ASGITransport(app=upstream), clock=lambda: now_for(anchor)
+    ptv = PtvClientSettings(
+        base_url="http://ptv.test/api/v11",
+        areas=sorted(taxonomy().municipalities),
+        batch_size=ptv_batch_size,
+        backoff_base_s=0.001,
+        backoff_cap_s=0.01,
     )
+    return Harvester(
+        engine,
+        settings if upstream is not None else None,
+        ptv=ptv if ptv_upstream is not None else None,
+        transport=httpx.ASGITransport(app=upstream) if upstream is not None else None,
+        ptv_transport=httpx.ASGITransport(app=ptv_upstream) if ptv_upstream else None,
+        clock=lambda: now_for(anchor),
+    )
+
+
+@pytest.fixture
+def ptv_upstream(anchor: date) -> SamplePtvUpstream:
+    return SamplePtvUpstream(anchor=anchor)
 
 
 @pytest.fixture

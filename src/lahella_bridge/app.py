@@ -22,7 +22,7 @@ from lahella_bridge.config import Settings
 from lahella_bridge.db import create_engine, create_sessionmaker
 from lahella_bridge.embed import routes as embed_routes
 from lahella_bridge.errors import BridgeError
-from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, client_settings
+from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, harvester_for
 from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 from lahella_bridge.interop import routes as interop_routes
 
@@ -63,7 +63,7 @@ async def _scheduled_harvests(app: FastAPI, settings: Settings) -> None:
             async with app.state.sessions() as session:
                 due = not first or not await repository.ever_harvested(session)
             if due and (settings.harvest_on_start or not first):
-                await harvester.run()
+                await harvester.run_all(mode="scheduled")
         except HarvestAlreadyRunning:
             log.info("harvest.skipped", reason="another replica is harvesting")
         except Exception:
@@ -82,9 +82,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         harvest_engine = create_engine(database_url, pool_size=2)
         app.state.engine = engine
         app.state.sessions = create_sessionmaker(engine)
-        app.state.harvester = Harvester(
-            harvest_engine, client_settings(settings), brake=settings.harvest_retire_brake
-        )
+        app.state.harvester = harvester_for(settings, harvest_engine)
         scheduler = None
         if settings.harvest_interval_minutes > 0:
             scheduler = asyncio.create_task(_scheduled_harvests(app, settings))

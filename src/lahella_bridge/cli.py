@@ -94,10 +94,12 @@ def migrate() -> None:
     console.print("database is up to date")
 
 
-async def _harvest(settings: Settings, url: str, force: bool) -> Any:
+async def _harvest(
+    settings: Settings, url: str, force: bool, source: str | None = None, full: bool = False
+) -> list[Any]:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from lahella_bridge.harvest import Harvester, client_settings
+    from lahella_bridge.harvest import harvester_for
 
     await _migrate(url)
     engine = create_engine(url, pool_size=2)
@@ -106,23 +108,21 @@ async def _harvest(settings: Settings, url: str, force: bool) -> Any:
             SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
         ) as progress:
             task = progress.add_task("harvesting…")
-            harvester = Harvester(
-                engine,
-                client_settings(settings),
-                brake=settings.harvest_retire_brake,
-                on_progress=lambda r: progress.update(
-                    task,
-                    description=f"harvesting… {r.fetched} fetched, {r.created} new, "
-                    f"{r.updated} updated, {r.quarantined} quarantined",
-                ),
+            harvester = harvester_for(settings, engine)
+            harvester.on_progress = lambda r: progress.update(
+                task,
+                description=f"harvesting {r.source}… {r.fetched} fetched, {r.created} new, "
+                f"{r.updated} updated, {r.quarantined} quarantined",
             )
-            return await harvester.run(force=force)
+            if source is not None:
+                return [await harvester.run(force=force, source=source, full_sweep=full)]
+            return await harvester.run_all(force=force, full_sweep=full)
     finally:
         await engine.dispose()
 
 
 def _summary(report: Any) -> None:
-    table = Table(title=f"Harvest run {report.run_id}: {report.status}")
+    table = Table(title=f"Harvest run {report.run_id} ({report.source}): {report.status}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in report.counts().items():
@@ -139,20 +139,32 @@ def _summary(report: Any) -> None:
 @app.command()
 def harvest(
     force: Annotated[bool, typer.Option(help="Override the retirement safety brake.")] = False,
+    source: Annotated[
+        str | None, typer.Option(help="Only this source: lahella or ptv (default: every enabled).")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option(help="Sweep PTV's areas in full, not an incremental sync.")
+    ] = False,
 ) -> None:
-    """Run one full sweep of the upstream now; exits non-zero unless it succeeded."""
+    """Harvest every enabled source now; exits non-zero unless every run succeeded."""
     from lahella_bridge.harvest import HarvestAlreadyRunning
 
     settings = _settings()
     with _database(settings) as url:
         try:
-            report = asyncio.run(_harvest(settings, url, force))
+            reports = asyncio.run(_harvest(settings, url, force, source, full))
         except HarvestAlreadyRunning as exc:
             console.print(f"[yellow]{exc.message}[/yellow]")
             raise typer.Exit(3) from None
-    _summary(report)
-    if report.status != "succeeded":
-        console.print(f"[red]{report.error}[/red]")
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    for report in reports:
+        _summary(report)
+    failed = [r for r in reports if r.status != "succeeded"]
+    for report in failed:
+        console.print(f"[red]{report.source}: {report.error}[/red]")
+    if failed or not reports:
         raise typer.Exit(1)
 
 
@@ -183,17 +195,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def sample_upstream_server() -> Iterator[str]:
-    """Serve the bundled sample upstream on loopback in a thread; yield its URL."""
-    from lahella_bridge.sample.upstream import SampleUpstream
-
+def sample_server(app: Any, name: str) -> Iterator[str]:
+    """Serve a bundled sample upstream on loopback in a thread; yield its URL."""
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(
-            SampleUpstream(), host="127.0.0.1", port=port, log_config=None, access_log=False
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     )
-    thread = threading.Thread(target=server.run, name="sample-upstream", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
@@ -210,17 +218,31 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Start the bundled sample upstream, harvest it and serve the API: no internet needed."""
-    from lahella_bridge.sample.upstream import SAMPLE_COOKIES
+    """Start the bundled sample upstreams (Lähellä.fi and PTV), harvest them and serve the
+    API: no internet needed. `LAHELLA_BRIDGE_LAHELLA_ENABLED=false` or
+    `LAHELLA_BRIDGE_PTV_ENABLED=false` leaves one source out."""
+    from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
+    from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
 
-    with sample_upstream_server() as upstream:
+    configured = _settings()
+    # The demo shows both sources unless the environment switched PTV off explicitly.
+    ptv_on = configured.ptv_enabled if "ptv_enabled" in configured.model_fields_set else True
+    with (
+        sample_server(SampleUpstream(), "sample-upstream") as upstream,
+        sample_server(SamplePtvUpstream(), "sample-ptv") as ptv_upstream,
+    ):
         settings = _settings(
-            host=host, port=port, upstream_url=upstream, upstream_cookies=SAMPLE_COOKIES
+            host=host,
+            port=port,
+            upstream_url=upstream,
+            upstream_cookies=SAMPLE_COOKIES,
+            ptv_url=f"{ptv_upstream}/api/v11",
+            ptv_enabled=ptv_on,
         )
-        console.print(f"sample upstream on {upstream}")
+        console.print(f"sample upstreams on {upstream} (Lähellä.fi), {ptv_upstream} (PTV)")
         with _database(settings) as url:
-            report = asyncio.run(_harvest(settings, url, force=True))
-            _summary(report)
+            for report in asyncio.run(_harvest(settings, url, force=True)):
+                _summary(report)
             _serve(settings, url)
 
 
@@ -229,12 +251,19 @@ def sample_upstream(
     count: Annotated[int, typer.Option(help="How many activities to serve.")] = 320,
     host: Annotated[str, typer.Option(help="Interface (keep it on loopback).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8800,
+    ptv: Annotated[bool, typer.Option(help="Serve the sample PTV API instead.")] = False,
 ) -> None:
-    """Serve the bundled sample upstream alone (scaled to `count` records), e.g. for benches."""
+    """Serve a bundled sample upstream alone (Lähellä.fi scaled to `count` records, or PTV
+    with `--ptv`), e.g. for benches or to point a second instance at."""
     from lahella_bridge.sample.data import generate
+    from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
     from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
 
     configure_logging("WARNING", "console")
+    if ptv:
+        console.print(f"sample PTV upstream on http://{host}:{port}/api/v11")
+        uvicorn.run(SamplePtvUpstream(), host=host, port=port, log_config=None, access_log=False)
+        return
     console.print(
         f"sample upstream with {count} activities on http://{host}:{port}; "
         f"cookies: {SAMPLE_COOKIES}"

@@ -9,6 +9,12 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_UPSTREAM_URL = "https://hallinta.lahella.fi"
+DEFAULT_PTV_URL = "https://api.palvelutietovaranto.suomi.fi/api/v11"
+# The 30 municipalities of Pohjois-Pohjanmaa (PTV code list, see taxonomy/data).
+POHJOIS_POHJANMAA = (
+    "009,069,071,072,139,208,244,305,317,425,436,483,494,535,563,564,615,625,626,630,"
+    "678,691,746,748,785,791,832,859,889,977"
+)
 
 
 def _split_csv(value: object) -> object:
@@ -48,14 +54,34 @@ class Settings(BaseSettings):
     upstream_timeout_s: float = Field(default=30.0, gt=0)
     upstream_max_retries: int = Field(default=5, ge=0, le=20)
 
+    lahella_enabled: bool = Field(default=True, description="Harvest Lähellä.fi.")
+    ptv_enabled: bool = Field(default=False, description="Harvest the open PTV API too.")
+    ptv_url: str = DEFAULT_PTV_URL
+    ptv_areas: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: POHJOIS_POHJANMAA.split(","),
+        description="Municipality codes whose PTV services are harvested.",
+    )
+    ptv_batch_size: int = Field(default=20, ge=1, le=100, description="Ids per list?guids=.")
+    ptv_full_sweep_hours: float = Field(
+        default=24, gt=0, description="Between full PTV sweeps; incremental syncs in between."
+    )
+
     harvest_interval_minutes: int = Field(default=60, ge=0, description="0 switches it off.")
     harvest_on_start: bool = True
     harvest_retire_brake: float = Field(default=0.20, ge=0, le=1)
 
-    @field_validator("cors_origins", "upstream_groups", mode="before")
+    @field_validator("cors_origins", "upstream_groups", "ptv_areas", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("ptv_areas")
+    @classmethod
+    def _municipality_codes(cls, value: list[str]) -> list[str]:
+        bad = [code for code in value if not (len(code) == 3 and code.isdigit())]
+        if bad:
+            raise ValueError(f"municipality codes are three digits, not {', '.join(bad)}")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -1,7 +1,9 @@
-"""One harvest run: pages -> raw rows -> normalise -> upsert -> retire unseen -> run stats.
+"""One harvest run per source: pages -> raw rows -> normalise -> upsert -> retire -> stats.
 
-Only this module talks to the upstream. A run that did not see the whole listing
-retires nothing, and the safety brake stops a sweep from retiring too much at once.
+Only this module talks to the upstreams (Lähellä.fi, and PTV when enabled). A run that
+did not see the whole listing retires nothing, and the safety brake stops a sweep from
+retiring too much at once. After every batch, records that two sources both bring are
+folded into one (`repository.hide_duplicates`).
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,13 +24,39 @@ from lahella_bridge import metrics, repository
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
-from lahella_bridge.upstream.client import ClientSettings, LahellaClient, UpstreamError
+from lahella_bridge.normalise_ptv import normalise_ptv, record_key
+from lahella_bridge.upstream.client import ClientSettings, LahellaClient
+from lahella_bridge.upstream.http import SweepProgress, UpstreamError
+from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
 from lahella_bridge.upstream.schemas import Publication, raw_publication_state
 
 log = structlog.get_logger(__name__)
 
-SOURCE = "lahella"
 BATCH_SIZE = 500
+# An incremental PTV window starts this much before the last run, for clock skew.
+PTV_OVERLAP = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """How one source's raw records are keyed and normalised."""
+
+    name: str
+    key: Callable[[Any], str]
+    normalise: Callable[[Any, Context], NormalisedActivity]
+    still_published: Callable[[Any, datetime], bool]
+
+
+MAPPINGS = {
+    "lahella": SourceMapping(
+        "lahella",
+        repository.quarantine_key,
+        normalise,
+        lambda raw, now: raw_publication_state(raw, now) is Publication.PUBLISHED,
+    ),
+    # PTV lists only published services; a withdrawn one arrives as a removal.
+    "ptv": SourceMapping("ptv", record_key, normalise_ptv, lambda raw, now: True),
+}
 
 
 class HarvestAlreadyRunning(Conflict):
@@ -37,6 +65,7 @@ class HarvestAlreadyRunning(Conflict):
 
 @dataclass
 class HarvestReport:
+    source: str = "lahella"
     run_id: int = 0
     status: str = "running"
     complete: bool = False
@@ -70,7 +99,10 @@ class HarvestReport:
         }
 
 
-def client_settings(settings: Settings) -> ClientSettings:
+def client_settings(settings: Settings) -> ClientSettings | None:
+    """The Lähellä.fi client's settings, or None when that source is switched off."""
+    if not settings.lahella_enabled:
+        return None
     return ClientSettings(
         base_url=settings.upstream_url,
         cookies=settings.upstream_cookies.get_secret_value() if settings.upstream_cookies else None,
@@ -83,20 +115,76 @@ def client_settings(settings: Settings) -> ClientSettings:
     )
 
 
+def ptv_settings(settings: Settings) -> PtvClientSettings | None:
+    """The PTV client's settings, or None when that source is switched off."""
+    if not settings.ptv_enabled:
+        return None
+    return PtvClientSettings(
+        base_url=settings.ptv_url,
+        areas=settings.ptv_areas,
+        batch_size=settings.ptv_batch_size,
+        timeout_s=settings.upstream_timeout_s,
+        max_retries=settings.upstream_max_retries,
+    )
+
+
+def harvester_for(settings: Settings, engine: AsyncEngine) -> Harvester:
+    return Harvester(
+        engine,
+        client_settings(settings),
+        ptv=ptv_settings(settings),
+        brake=settings.harvest_retire_brake,
+        ptv_full_every=timedelta(hours=settings.ptv_full_sweep_hours),
+    )
+
+
 @dataclass
 class Harvester:
-    """Everything a run needs; `transport` lets tests hand the real client a fake network."""
+    """Everything a run needs; the transports let tests hand the real clients a fake network."""
 
     engine: AsyncEngine
-    client: ClientSettings
+    client: ClientSettings | None  # Lähellä.fi; None switches the source off
+    ptv: PtvClientSettings | None = None
     brake: float = 0.20
     brake_minimum: int = 5
     transport: httpx.AsyncBaseTransport | None = None
+    ptv_transport: httpx.AsyncBaseTransport | None = None
+    ptv_full_every: timedelta = timedelta(hours=24)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_progress: Callable[[HarvestReport], None] | None = None
 
-    async def run(self, *, force: bool = False, mode: str = "full") -> HarvestReport:
-        """One full sweep under the cluster-wide lock; raises if another one runs."""
+    @property
+    def sources(self) -> list[str]:
+        """The enabled sources, Lähellä.fi first (its records win over PTV's twins)."""
+        enabled = {"lahella": self.client is not None, "ptv": self.ptv is not None}
+        return [name for name, on in enabled.items() if on]
+
+    async def run(
+        self,
+        *,
+        force: bool = False,
+        mode: str = "full",
+        source: str | None = None,
+        full_sweep: bool = False,
+    ) -> HarvestReport:
+        """One source (default: the first enabled) under the cluster-wide lock.
+
+        `full_sweep` makes PTV list every area even when an incremental sync would do.
+        """
+        name = source or (self.sources or ["lahella"])[0]
+        if name not in self.sources:
+            raise ValueError(f"source {name!r} is not enabled")
+        return (await self._under_lock([name], force, mode, full_sweep))[0]
+
+    async def run_all(
+        self, *, force: bool = False, mode: str = "full", full_sweep: bool = False
+    ) -> list[HarvestReport]:
+        """Every enabled source in turn, under one hold of the lock."""
+        return await self._under_lock(self.sources, force, mode, full_sweep)
+
+    async def _under_lock(
+        self, sources: list[str], force: bool, mode: str, full_sweep: bool
+    ) -> list[HarvestReport]:
         async with self.engine.connect() as connection:
             # Autocommit: the lock lives in the session, with no transaction held open for
             # the whole run (which would hold back vacuum).
@@ -104,34 +192,45 @@ class Harvester:
             if not await repository.try_harvest_lock(lock_connection):
                 raise HarvestAlreadyRunning("a harvest is already running")
             try:
-                return await self._locked_run(force=force, mode=mode)
+                return [
+                    await self._locked_run(s, force=force, mode=mode, full_sweep=full_sweep)
+                    for s in sources
+                ]
             finally:
                 await repository.release_harvest_lock(lock_connection)
 
-    async def _locked_run(self, *, force: bool, mode: str) -> HarvestReport:
+    async def _ptv_since(self, sessions: async_sessionmaker[AsyncSession]) -> datetime | None:
+        """Where an incremental PTV sync starts, or None when a full sweep is due."""
+        async with sessions() as session:
+            last_full = await repository.last_success_start(session, "ptv", full_only=True)
+            last_any = await repository.last_success_start(session, "ptv")
+        if last_full and last_any and self.clock() - last_full < self.ptv_full_every:
+            return last_any - PTV_OVERLAP
+        return None
+
+    async def _locked_run(
+        self, source: str, *, force: bool, mode: str, full_sweep: bool
+    ) -> HarvestReport:
         sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         started = time.perf_counter()
         now = self.clock()
-        report = HarvestReport()
+        since = await self._ptv_since(sessions) if source == "ptv" and not full_sweep else None
+        run_mode = "incremental" if since is not None else mode
+        report = HarvestReport(source=source)
         async with sessions.begin() as session:
             await repository.fail_stale_runs(session)
-            report.run_id = await repository.start_run(session, SOURCE, mode, now)
-        log.info("harvest.start", run_id=report.run_id, mode=mode, upstream=self.client.base_url)
-        sweep = _Sweep(report, Context(now=now), sessions)
+            report.run_id = await repository.start_run(session, source, run_mode, now)
+        log.info("harvest.start", run_id=report.run_id, source=source, mode=run_mode)
+        sweep = _Sweep(report, Context(now=now), sessions, MAPPINGS[source])
         try:
-            async with LahellaClient(self.client, transport=self.transport) as client:
-                try:
-                    async for raw in client.activities():
-                        await sweep.take(raw)
-                        if self.on_progress and report.fetched % 100 == 0:
-                            self.on_progress(report)
-                    await sweep.flush()
-                finally:
-                    report.retries = client.progress.retries
-                    report.complete = client.progress.complete
-                    totals = [t for t in client.progress.totals.values() if t is not None]
-                    report.total_reported = sum(totals) if totals else None
-            await self._retire(sessions, sweep, report, force=force)
+            removed = await self._fetch(source, sweep, since)
+            if since is None:
+                await self._retire_unseen(sessions, sweep, report, force=force)
+            else:
+                await self._retire_removed(sessions, sweep, report, removed, force=force)
+            async with sessions.begin() as session:
+                if await _settle_sources(session):
+                    await repository.bump_data_version(session)
         except (UpstreamError, httpx.HTTPError) as exc:
             report.status, report.error = "failed", str(exc) or type(exc).__name__
             report.complete = False
@@ -153,17 +252,64 @@ class Harvester:
                     "seconds": round(report.seconds, 3),
                 },
             )
-        metrics.observe_harvest(report.status, report.counts(), report.retries)
+        metrics.observe_harvest(source, report.status, report.counts(), report.retries)
         log.info(
             "harvest.finish",
             run_id=report.run_id,
+            source=source,
             status=report.status,
             seconds=round(report.seconds, 2),
             **report.counts(),
         )
         return report
 
-    async def _retire(
+    async def _fetch(self, source: str, sweep: _Sweep, since: datetime | None) -> set[str]:
+        """Feed every record of the source's listing to the sweep; returns explicit removals."""
+        if source == "lahella":
+            assert self.client is not None
+            async with LahellaClient(self.client, transport=self.transport) as lahella:
+                await self._consume(lahella.activities(), lahella.progress, sweep)
+            return set()
+        assert self.ptv is not None
+        async with PtvClient(self.ptv, transport=self.ptv_transport) as client:
+            records = (
+                client.services_by_area()
+                if since is None
+                else client.services_changed(since, self.clock())
+            )
+            await self._consume(records, client.progress, sweep)
+            return client.removed
+
+    async def _consume(
+        self, records: AsyncIterator[Any], progress: SweepProgress, sweep: _Sweep
+    ) -> None:
+        report = sweep.report
+        try:
+            async for raw in records:
+                await sweep.take(raw)
+                if self.on_progress and report.fetched % 100 == 0:
+                    self.on_progress(report)
+            await sweep.flush()
+        finally:
+            report.retries = progress.retries
+            report.complete = progress.complete
+            totals = [t for t in progress.totals.values() if t is not None]
+            report.total_reported = sum(totals) if totals else None
+
+    def _brake_refuses(self, report: HarvestReport, to_retire: int, live: int, force: bool) -> bool:
+        limit = max(self.brake_minimum, int(self.brake * live))
+        if to_retire <= limit or force:
+            return False
+        report.status = "braked"
+        report.error = (
+            f"safety brake: the sweep would retire {to_retire} of {live} live "
+            f"activities (limit {limit}); nothing was retired. Check the upstream, then "
+            "run `lahella-bridge harvest --force` if the removals are real"
+        )
+        log.warning("harvest.braked", run_id=report.run_id, would_retire=to_retire)
+        return True
+
+    async def _retire_unseen(
         self,
         sessions: async_sessionmaker[AsyncSession],
         sweep: _Sweep,
@@ -183,63 +329,76 @@ class Harvester:
                 total=report.total_reported,
             )
             return
+        source = sweep.mapping.name
         async with sessions.begin() as session:
-            live = await repository.live_keys(session, SOURCE)
+            live = await repository.live_keys(session, source)
             to_retire = sorted(live - sweep.keep)
-            limit = max(self.brake_minimum, int(self.brake * len(live)))
-            if len(to_retire) > limit and not force:
-                report.status = "braked"
-                report.error = (
-                    f"safety brake: the sweep would retire {len(to_retire)} of {len(live)} live "
-                    f"activities (limit {limit}); nothing was retired. Check the upstream, then "
-                    "run `lahella-bridge harvest --force` if the removals are real"
-                )
-                log.warning("harvest.braked", run_id=report.run_id, would_retire=len(to_retire))
+            if self._brake_refuses(report, len(to_retire), len(live), force):
                 return
-            report.retired = await repository.retire_activities(session, SOURCE, to_retire)
-            await repository.retire_orphan_organisations(session, SOURCE)
+            report.retired = await repository.retire_activities(session, source, to_retire)
             if report.retired:
                 await repository.bump_data_version(session)
         report.status = "succeeded"
 
+    async def _retire_removed(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        sweep: _Sweep,
+        report: HarvestReport,
+        removed: set[str],
+        *,
+        force: bool,
+    ) -> None:
+        """Incremental sync: retire exactly what the upstream said is gone."""
+        source = sweep.mapping.name
+        async with sessions.begin() as session:
+            live = await repository.live_keys(session, source)
+            to_retire = sorted((removed & live) - sweep.keep)
+            if self._brake_refuses(report, len(to_retire), len(live), force):
+                return
+            report.retired = await repository.retire_activities(session, source, to_retire)
+            if report.retired:
+                await repository.bump_data_version(session)
+        report.status = "succeeded" if report.complete else "incomplete"
+
 
 @dataclass
 class _Sweep:
-    """The state of one pass over the upstream listing."""
+    """The state of one pass over an upstream listing."""
 
     report: HarvestReport
     context: Context
     sessions: async_sessionmaker[AsyncSession]
+    mapping: SourceMapping
     fingerprints: dict[str, repository.Fingerprint] | None = None
     keep: set[str] = field(default_factory=set)  # keys that must not be retired
     batch: list[tuple[NormalisedActivity, Any, str]] = field(default_factory=list)
-    quarantine: list[tuple[Any, str]] = field(default_factory=list)
+    quarantine: list[tuple[str, Any, str]] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
 
     async def take(self, raw: Any) -> None:
-        report = self.report
+        report, mapping = self.report, self.mapping
         report.fetched += 1
         if self.fingerprints is None:
             async with self.sessions() as session:
-                self.fingerprints = await repository.fingerprints(session, SOURCE)
-        key = repository.quarantine_key(raw)
+                self.fingerprints = await repository.fingerprints(session, mapping.name)
+        key = mapping.key(raw)
         digest = repository.content_hash(raw)
         known = self.fingerprints.get(key)
-        if known is not None and known.content_hash == digest and known.live:
-            state = raw_publication_state(raw, self.context.now)
-            if state is Publication.PUBLISHED:
-                report.unchanged += 1
-                self.keep.add(key)
-                return
+        unchanged = known is not None and known.content_hash == digest and known.live
+        if unchanged and mapping.still_published(raw, self.context.now):
+            report.unchanged += 1
+            self.keep.add(key)
+            return
         try:
             # CPU work off the event loop, so a harvest inside `serve` does not stall requests.
-            item = await asyncio.to_thread(normalise, raw, self.context)
+            item = await asyncio.to_thread(mapping.normalise, raw, self.context)
         except UnusableRecord as exc:
             report.quarantined += 1
             # A record that used to be good keeps its last good version until fixed.
             self.keep.add(key)
-            self.quarantine.append((raw, str(exc)))
-            log.warning("harvest.quarantined", key=key, reason=str(exc))
+            self.quarantine.append((key, raw, str(exc)))
+            log.warning("harvest.quarantined", source=mapping.name, key=key, reason=str(exc))
             return
         self.released.append(key)
         for field_name, value in item.unmapped:
@@ -250,7 +409,7 @@ class _Sweep:
             report.unpublished += 1
             return
         self.keep.add(key)
-        if known is not None and known.content_hash == digest and known.live:
+        if unchanged:
             report.unchanged += 1
             return
         self.batch.append((item, raw, digest))
@@ -261,12 +420,14 @@ class _Sweep:
         """Commit one batch: a crash later leaves every committed record consistent."""
         if not (self.batch or self.quarantine or self.released):
             return
+        source = self.mapping.name
         async with self.sessions.begin() as session:
-            created, updated = await repository.upsert_activities(session, SOURCE, self.batch)
-            for raw, reason in self.quarantine:
-                await repository.quarantine(session, SOURCE, self.report.run_id, raw, reason)
-            await repository.release_from_quarantine(session, SOURCE, self.released)
+            created, updated = await repository.upsert_activities(session, source, self.batch)
+            for key, raw, reason in self.quarantine:
+                await repository.quarantine(session, source, self.report.run_id, key, raw, reason)
+            await repository.release_from_quarantine(session, source, self.released)
             if created or updated:
+                await repository.hide_duplicates(session)
                 await repository.bump_data_version(session)
         self.report.created += created
         self.report.updated += updated
@@ -275,27 +436,41 @@ class _Sweep:
 
 
 async def renormalise_stored(engine: AsyncEngine, now: datetime | None = None) -> tuple[int, int]:
-    """Re-map every live stored raw record (after a taxonomy fix): (seen, written)."""
+    """Re-map every live stored raw record of every source (after a mapping fix):
+    (seen, written)."""
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     context = Context(now=now or datetime.now(UTC))
     seen = written = 0
-    after = None
-    while True:
-        async with sessions.begin() as session:
-            rows = await repository.raw_activities(session, SOURCE, after, BATCH_SIZE)
-            if not rows:
-                return seen, written
-            batch = []
-            for _, raw, digest in rows:
-                try:
-                    batch.append((normalise(raw, context), raw, digest))
-                except UnusableRecord as exc:
-                    log.warning(
-                        "renormalise.unusable", key=repository.quarantine_key(raw), reason=str(exc)
-                    )
-            created, updated = await repository.upsert_activities(session, SOURCE, batch)
-            if created or updated:
-                await repository.bump_data_version(session)
-        seen += len(rows)
-        written += created + updated
-        after = rows[-1][0]
+    for mapping in MAPPINGS.values():
+        after = None
+        while True:
+            async with sessions.begin() as session:
+                rows = await repository.raw_activities(session, mapping.name, after, BATCH_SIZE)
+                if not rows:
+                    break
+                batch = []
+                for _, raw, digest in rows:
+                    try:
+                        batch.append((mapping.normalise(raw, context), raw, digest))
+                    except UnusableRecord as exc:
+                        log.warning("renormalise.unusable", key=mapping.key(raw), reason=str(exc))
+                created, updated = await repository.upsert_activities(session, mapping.name, batch)
+                if created or updated:
+                    await repository.bump_data_version(session)
+            seen += len(rows)
+            written += created + updated
+            after = rows[-1][0]
+    async with sessions.begin() as session:
+        if await _settle_sources(session):
+            await repository.bump_data_version(session)
+    return seen, written
+
+
+async def _settle_sources(session: AsyncSession) -> int:
+    """After a run: one record per activity across sources, winners supplemented from
+    their twins, organisations published exactly while they have activities."""
+    return (
+        await repository.hide_duplicates(session)
+        + await repository.supplement_winners(session)
+        + await repository.sync_organisations(session)
+    )

@@ -21,23 +21,27 @@ HTTP_LATENCY = Histogram(
 )
 HARVEST_RUNS = Counter(
     "lahella_bridge_harvest_runs_total",
-    "Harvest runs by final status.",
-    ["status"],
+    "Harvest runs by source and final status.",
+    ["source", "status"],
     registry=REGISTRY,
 )
 HARVEST_RECORDS = Counter(
     "lahella_bridge_harvest_records_total",
     "Upstream records by outcome (fetched, created, updated, unchanged, retired, "
-    "quarantined, unpublished).",
-    ["outcome"],
+    "quarantined, unpublished), by source.",
+    ["source", "outcome"],
     registry=REGISTRY,
 )
 UPSTREAM_RETRIES = Counter(
-    "lahella_bridge_upstream_retries_total", "Retried upstream requests.", registry=REGISTRY
+    "lahella_bridge_upstream_retries_total",
+    "Retried upstream requests, by source.",
+    ["source"],
+    registry=REGISTRY,
 )
 UPSTREAM_ERRORS = Counter(
     "lahella_bridge_upstream_errors_total",
-    "Harvests that failed on the upstream.",
+    "Harvests that failed on the upstream, by source.",
+    ["source"],
     registry=REGISTRY,
 )
 LAST_SUCCESS = Gauge(
@@ -60,13 +64,13 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     HTTP_LATENCY.labels(route).observe(seconds)
 
 
-def observe_harvest(status: str, counts: dict[str, object], retries: int) -> None:
-    HARVEST_RUNS.labels(status).inc()
+def observe_harvest(source: str, status: str, counts: dict[str, object], retries: int) -> None:
+    HARVEST_RUNS.labels(source, status).inc()
     for outcome in OUTCOMES:
         value = counts.get(outcome)
         if isinstance(value, int) and value:
-            HARVEST_RECORDS.labels(outcome).inc(value)
+            HARVEST_RECORDS.labels(source, outcome).inc(value)
     if retries:
-        UPSTREAM_RETRIES.inc(retries)
+        UPSTREAM_RETRIES.labels(source).inc(retries)
     if status == "failed":
-        UPSTREAM_ERRORS.inc()
+        UPSTREAM_ERRORS.labels(source).inc()

@@ -75,6 +75,12 @@ class Activity(Base):
         Index("ix_activities_stages", "stages", postgresql_using="gin"),
         Index("ix_activities_themes", "themes", postgresql_using="gin"),
         Index("ix_activities_live_name", "name_sort", "id", postgresql_where="deleted_at IS NULL"),
+        Index("ix_activities_match_keys", "match_keys", postgresql_using="gin"),
+        Index(
+            "ix_activities_source_live",
+            "source",
+            postgresql_where="deleted_at IS NULL OR merged_into IS NOT NULL",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
@@ -102,6 +108,10 @@ class Activity(Base):
     first_starts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_ends: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_text: Mapped[str] = mapped_column(Text)
+    # The same activity arriving from two sources shares a key; see `dedupe`.
+    match_keys: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    # Set on a duplicate hidden behind the record that wins (its `deleted_at` is set too).
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID)
     search: Mapped[Any] = mapped_column(
         TSVECTOR, Computed("to_tsvector('finnish'::regconfig, search_text)", persisted=True)
     )

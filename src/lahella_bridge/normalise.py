@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
-from lahella_bridge import ptv
+from lahella_bridge import dedupe, ptv
 from lahella_bridge.richtext import html_to_text, sanitise_html, strip_nul
 from lahella_bridge.schedule import Session, expand
 from lahella_bridge.taxonomy import Features, Placement, Reason, classify, taxonomy
@@ -47,6 +47,8 @@ class Context:
     now: datetime
     activity_url_template: str = "https://www.lahella.fi/fi-FI/activities/{key}"
     organisation_url_template: str = "https://www.lahella.fi/fi-FI/organisation/{group}"
+    ptv_service_url_template: str = "https://www.suomi.fi/palvelut/{id}"
+    ptv_organisation_url_template: str = "https://www.suomi.fi/organisaatiot/{id}"
     past_days: int = 30
     future_days: int = 400
 
@@ -100,8 +102,14 @@ class NormalisedActivity:
     is_free: bool | None
     online: bool
     search_text: str
+    match_keys: list[str] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+
+def public_url(document: dict[str, Any]) -> str:
+    """A stored record's public page: Lähellä.fi for its activities, Suomi.fi for PTV's."""
+    return str(document.get("url") or document.get("lahella_url") or "")
 
 
 def parse_record(raw: Any) -> LahellaActivity:
@@ -219,7 +227,7 @@ def _languages(activity: LahellaActivity) -> tuple[list[str], list[tuple[str, st
     return list(dict.fromkeys(languages)), unmapped
 
 
-def _phone_parts(value: str) -> tuple[str, str] | None:
+def phone_parts(value: str) -> tuple[str, str] | None:
     digits = re.sub(r"[^\d+]", "", value)
     if digits.startswith("+358"):
         prefix, number = "+358", digits[4:]
@@ -232,13 +240,13 @@ def _phone_parts(value: str) -> tuple[str, str] | None:
     return (prefix, number) if re.fullmatch(r"\d{1,20}", number) else None
 
 
-def _safe_url(value: str | None) -> str | None:
+def safe_url(value: str | None) -> str | None:
     if value and re.match(r"^https?://[^\s\"'<>]+$", value.strip(), re.IGNORECASE):
         return value.strip()[:500]
     return None
 
 
-def _safe_email(value: str | None) -> str | None:
+def safe_email(value: str | None) -> str | None:
     if value and re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+", value.strip()):
         return value.strip()[:100]
     return None
@@ -298,10 +306,10 @@ def _contacts(activity: LahellaActivity) -> list[dict[str, Any]]:
 
 def _contact_value(contact: Contact) -> str | None:
     if contact.type == "email":
-        return _safe_email(contact.value)
+        return safe_email(contact.value)
     if contact.type == "www":
-        return _safe_url(contact.value)
-    if contact.type == "phone" and contact.value and _phone_parts(contact.value):
+        return safe_url(contact.value)
+    if contact.type == "phone" and contact.value and phone_parts(contact.value):
         return strip_nul(contact.value).strip()
     return None
 
@@ -404,7 +412,7 @@ def _build_channel(
         if label is None:
             built.placement.unmapped.append(("channels.accessibility", code))
         accessibility.append({"code": code, "label": label or {}})
-    registration_url = _safe_url(channel.registration_url)
+    registration_url = safe_url(channel.registration_url)
     document = {
         "id": str(channel_id),
         "type": kind,
@@ -415,7 +423,7 @@ def _build_channel(
         "registration": registration,
         "registration_required": channel.registration_required,
         "registration_url": registration_url,
-        "registration_email": _safe_email(channel.registration_email),
+        "registration_email": safe_email(channel.registration_email),
         "accessibility": accessibility,
         "schedule": schedule,
     }
@@ -451,7 +459,7 @@ def _phones(built: _Built, with_type: bool) -> list[Any]:
     model = ptv.PhoneWithType if with_type else ptv.Phone
     phones = []
     for contact in built.contacts:
-        parts = _phone_parts(contact["value"]) if contact["type"] == "phone" else None
+        parts = phone_parts(contact["value"]) if contact["type"] == "phone" else None
         if parts:
             phones.append(model(prefixNumber=parts[0], number=parts[1], language="fi"))
     return phones
@@ -570,11 +578,11 @@ def _area_type(built: _Built) -> Literal["LimitedType", "Nationwide"]:
 
 
 def _areas(codes: list[str]) -> list[ptv.Area]:
-    return [_area(code) for code in codes]
+    return [area(code) for code in codes]
 
 
 @cache
-def _area(code: str) -> ptv.Area:
+def area(code: str) -> ptv.Area:
     return ptv.Area(
         type="Municipality",
         code=code,
@@ -583,22 +591,34 @@ def _area(code: str) -> ptv.Area:
     )
 
 
+def valid_business_id(value: str | None) -> str | None:
+    return value if value and re.fullmatch(r"[0-9]{7}-[0-9]", value) else None
+
+
+def business_identity(business_id: str) -> tuple[uuid.UUID, str]:
+    """(id, key) of an organisation with a business id: the same whichever source names it,
+    so Lähellä.fi and PTV organisations meet in one row."""
+    key = f"y-{business_id}"
+    return ptv.stable_id("organization", SOURCE, key), key
+
+
 def _organisation(activity: LahellaActivity, context: Context) -> NormalisedOrganisation | None:
     if not activity.group:
         return None
     group = str(activity.group)
     details = activity.group_details()
     name = strip_nul((details.display_name() if details else None) or f"Lähellä.fi-ryhmä {group}")
-    business_id = details.business_id if details else None
-    if business_id and not re.fullmatch(r"[0-9]{7}-[0-9]", business_id):
-        business_id = None
+    business_id = valid_business_id(details.business_id if details else None)
     # One organisation may own several groups: its business id, when known, is its identity.
-    org_key = f"y-{business_id}" if business_id else group
-    org_id = ptv.stable_id("organization", SOURCE, org_key)
-    url = _safe_url(details.url if details else None) or context.organisation_url_template.format(
+    org_id, org_key = (
+        business_identity(business_id)
+        if business_id
+        else (ptv.stable_id("organization", SOURCE, group), group)
+    )
+    url = safe_url(details.url if details else None) or context.organisation_url_template.format(
         group=group
     )
-    email = _safe_email(details.email if details else None)
+    email = safe_email(details.email if details else None)
     description = f"{name}: järjestön toiminta Lähellä.fi-palvelussa."
     model = ptv.Organization(
         id=org_id,
@@ -636,7 +656,7 @@ def _organisation(activity: LahellaActivity, context: Context) -> NormalisedOrga
     return NormalisedOrganisation(org_id, org_key, name, business_id, document, model.dump())
 
 
-def _terms(reasons: dict[str, list[Reason]], key: str) -> list[dict[str, Any]]:
+def terms_with_reasons(reasons: dict[str, list[Reason]], key: str) -> list[dict[str, Any]]:
     return [
         {key: term, "because": [reason.as_dict() for reason in because]}
         for term, because in reasons.items()
@@ -767,12 +787,12 @@ def _document(built: _Built, channel_documents: list[dict[str, Any]]) -> dict[st
         "is_free": built.is_free,
         "languages": built.languages,
         "content_languages": list(built.names),
-        "stages": _terms(placement.stages, "slug"),
-        "themes": _terms(placement.themes, "slug"),
-        "activity_types": _terms(placement.activity_types, "slug"),
-        "target_groups": _terms(placement.target_groups, "code"),
-        "life_events": _terms(placement.life_events, "code"),
-        "service_classes": _terms(placement.service_classes, "code"),
+        "stages": terms_with_reasons(placement.stages, "slug"),
+        "themes": terms_with_reasons(placement.themes, "slug"),
+        "activity_types": terms_with_reasons(placement.activity_types, "slug"),
+        "target_groups": terms_with_reasons(placement.target_groups, "code"),
+        "life_events": terms_with_reasons(placement.life_events, "code"),
+        "service_classes": terms_with_reasons(placement.service_classes, "code"),
         "municipalities": built.municipalities,
         "organisation": {"id": str(organisation.id), "name": organisation.name}
         if organisation
@@ -783,6 +803,7 @@ def _document(built: _Built, channel_documents: list[dict[str, Any]]) -> dict[st
         if activity.traits.photo
         else None,
         "lahella_url": built.context.activity_url_template.format(key=activity.key),
+        "url": built.context.activity_url_template.format(key=activity.key),
         "visible_until": _iso(epoch_ms(visibility.end if visibility else None)),
         "source_themes": activity.traits.theme,
         "source_formats": activity.traits.format,
@@ -839,6 +860,13 @@ def normalise(raw: Any, context: Context) -> NormalisedActivity:
         is_free=built.is_free,
         online=online,
         search_text=search_text,
+        match_keys=dedupe.match_keys(
+            lahella_key=activity.key,
+            name=built.names.get("fi") or next(iter(built.names.values())),
+            organisation=built.organisation.name if built.organisation else None,
+            business_id=built.organisation.business_id if built.organisation else None,
+            municipalities=built.municipalities,
+        ),
         unmapped=placement.unmapped,
         problems=built.problems,
     )

@@ -328,12 +328,40 @@ def wgs84_to_tm35fin(lon: float, lat: float) -> tuple[float, float]:
     return a1 * xi * k0, a1 * eta * k0 + false_e
 
 
+def tm35fin_to_wgs84(northing: float, easting: float) -> tuple[float, float] | None:
+    """ETRS-TM35FIN back to WGS84 (lon, lat) by Newton steps on the forward mapping;
+    None for a point outside Finland's reach (PTV data has zeros and swapped axes)."""
+    if not (6_500_000 <= northing <= 7_800_000 and 0 <= easting <= 800_000):
+        return None
+    lat, lon = northing / 111_200.0, 27.0 + (easting - 500_000.0) / 50_000.0
+    for _ in range(8):
+        n0, e0 = wgs84_to_tm35fin(lon, lat)
+        dn, de = northing - n0, easting - e0
+        if abs(dn) < 1e-4 and abs(de) < 1e-4:
+            break
+        n_lat, e_lat = wgs84_to_tm35fin(lon, lat + 1e-5)
+        n_lon, e_lon = wgs84_to_tm35fin(lon + 1e-5, lat)
+        a, b = (n_lat - n0) / 1e-5, (n_lon - n0) / 1e-5
+        c, d = (e_lat - e0) / 1e-5, (e_lon - e0) / 1e-5
+        det = a * d - b * c
+        lat += (d * dn - b * de) / det
+        lon += (a * de - c * dn) / det
+    return lon, lat
+
+
 @cache
 def schema_document() -> dict[str, Any]:
     """The vendored PTV v11 schema pack (source noted in ptv_schema/README.md)."""
     path = resources.files("lahella_bridge").joinpath("ptv_schema", "openapi-v11.json")
     document: dict[str, Any] = json.loads(path.read_text("utf-8"))
     return document
+
+
+def declared_only(schema_name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The top-level properties the v11 schema declares: PTV itself sends a few it does
+    not (e.g. `emails` on ServiceLocation channels), and a mirror must not."""
+    properties = schema_document()["components"]["schemas"][schema_name]["properties"]
+    return {key: value for key, value in body.items() if key in properties}
 
 
 CHANNEL_SCHEMAS = {

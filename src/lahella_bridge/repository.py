@@ -27,7 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
 
+from lahella_bridge import dedupe
 from lahella_bridge.models import (
     Activity,
     DataVersion,
@@ -145,7 +147,22 @@ async def last_success(session: AsyncSession) -> datetime | None:
     )
 
 
+async def last_success_start(
+    session: AsyncSession, source: str, *, full_only: bool = False
+) -> datetime | None:
+    """When the last succeeded run of a source started (optionally: a full sweep)."""
+    query = select(func.max(HarvestRun.started_at)).where(
+        HarvestRun.source == source, HarvestRun.status == "succeeded"
+    )
+    if full_only:
+        query = query.where(HarvestRun.mode != "incremental")
+    return await session.scalar(query)
+
+
 # --- fingerprints, upserts and retirement ---------------------------------------------
+
+# Live in its source: published, or hidden only because another source's twin wins.
+SOURCE_LIVE = or_(Activity.deleted_at.is_(None), Activity.merged_into.is_not(None))
 
 
 @dataclass(frozen=True)
@@ -155,8 +172,11 @@ class Fingerprint:
 
 
 async def fingerprints(session: AsyncSession, source: str) -> dict[str, Fingerprint]:
+    """What is stored per upstream key; a row without match keys (stored before they
+    existed) counts as not live, so the next harvest re-normalises it."""
+    current = and_(SOURCE_LIVE, func.cardinality(Activity.match_keys) > 0)
     rows = await session.execute(
-        select(Activity.upstream_id, Activity.content_hash, Activity.deleted_at.is_(None)).where(
+        select(Activity.upstream_id, Activity.content_hash, current).where(
             Activity.source == source
         )
     )
@@ -183,14 +203,24 @@ async def upsert_organisations(
         for o in unique.values()
     ]
     statement = insert(Organisation)
-    changed = or_(
-        Organisation.content_hash != statement.excluded.content_hash,
-        Organisation.deleted_at.is_not(None),
+    # Organisations with a business id share one id across sources (see normalise);
+    # the Lähellä.fi record wins it, so another source never overwrites its row.
+    changed = and_(
+        or_(
+            Organisation.content_hash != statement.excluded.content_hash,
+            Organisation.deleted_at.is_not(None),
+            Organisation.source != statement.excluded.source,
+        ),
+        or_(
+            Organisation.source == statement.excluded.source, statement.excluded.source == "lahella"
+        ),
     )
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=[Organisation.source, Organisation.upstream_id],
+            index_elements=[Organisation.id],
             set_={
+                "source": statement.excluded.source,
+                "upstream_id": statement.excluded.upstream_id,
                 "name": statement.excluded.name,
                 "business_id": statement.excluded.business_id,
                 "document": statement.excluded.document,
@@ -231,6 +261,7 @@ def _activity_row(source: str, item: NormalisedActivity, raw: Any, digest: str) 
         "is_free": item.is_free,
         "online": item.online,
         "search_text": item.search_text,
+        "match_keys": item.match_keys,
     }
 
 
@@ -256,9 +287,10 @@ async def upsert_activities(
     ]
     changed = or_(
         Activity.content_hash != statement.excluded.content_hash,
-        Activity.deleted_at.is_not(None),
+        and_(Activity.deleted_at.is_not(None), Activity.merged_into.is_(None)),
         Activity.document != statement.excluded.document,
         Activity.ptv != statement.excluded.ptv,
+        Activity.match_keys != statement.excluded.match_keys,
     )
     written = await session.scalars(
         statement.on_conflict_do_update(
@@ -267,7 +299,10 @@ async def upsert_activities(
                 **{c: statement.excluded[c] for c in columns},
                 "modified": change_seq.next_value(),
                 "updated_at": func.now(),
-                "deleted_at": None,
+                # A hidden duplicate stays hidden; `hide_duplicates` decides that.
+                "deleted_at": case(
+                    (Activity.merged_into.is_(None), null()), else_=Activity.deleted_at
+                ),
             },
             where=changed,
         ).returning(Activity.id),
@@ -312,7 +347,7 @@ async def _replace_children(session: AsyncSession, items: Sequence[NormalisedAct
 
 async def live_keys(session: AsyncSession, source: str) -> set[str]:
     rows = await session.scalars(
-        select(Activity.upstream_id).where(Activity.source == source, Activity.deleted_at.is_(None))
+        select(Activity.upstream_id).where(Activity.source == source, SOURCE_LIVE)
     )
     return set(rows.all())
 
@@ -323,12 +358,13 @@ async def retire_activities(session: AsyncSession, source: str, keys: Sequence[s
         return 0
     retired = await session.scalars(
         update(Activity)
-        .where(
-            Activity.source == source,
-            Activity.upstream_id.in_(list(keys)),
-            Activity.deleted_at.is_(None),
+        .where(Activity.source == source, Activity.upstream_id.in_(list(keys)), SOURCE_LIVE)
+        .values(
+            deleted_at=func.now(),
+            merged_into=None,
+            modified=change_seq.next_value(),
+            updated_at=func.now(),
         )
-        .values(deleted_at=func.now(), modified=change_seq.next_value(), updated_at=func.now())
         .returning(Activity.id)
     )
     ids = list(retired.all())
@@ -337,36 +373,124 @@ async def retire_activities(session: AsyncSession, source: str, keys: Sequence[s
     return len(ids)
 
 
-async def retire_orphan_organisations(session: AsyncSession, source: str) -> int:
-    """Organisations with no live activity left are tombstoned too."""
+async def sync_organisations(session: AsyncSession) -> int:
+    """An organisation is published while it has a published activity from any source:
+    orphans are tombstoned, and one whose activity came back is revived. (rows changed)"""
     has_live = (
         select(Activity.id)
         .where(Activity.organisation_id == Organisation.id, Activity.deleted_at.is_(None))
         .exists()
     )
-    result = await session.scalars(
+    stamp = {"modified": change_seq.next_value(), "updated_at": func.now()}
+    retired = await session.scalars(
         update(Organisation)
-        .where(Organisation.source == source, Organisation.deleted_at.is_(None), ~has_live)
-        .values(deleted_at=func.now(), modified=change_seq.next_value(), updated_at=func.now())
+        .where(Organisation.deleted_at.is_(None), ~has_live)
+        .values(deleted_at=func.now(), **stamp)
         .returning(Organisation.id)
     )
-    return len(result.all())
+    changed = len(retired.all())
+    revived = await session.scalars(
+        update(Organisation)
+        .where(Organisation.deleted_at.is_not(None), has_live)
+        .values(deleted_at=None, **stamp)
+        .returning(Organisation.id)
+    )
+    return changed + len(revived.all())
+
+
+# --- one record per activity across sources --------------------------------------------
+
+PRIMARY_SOURCE = "lahella"
+
+_HIDE_DUPLICATES = text(
+    """
+    WITH twins AS (
+        SELECT p.id,
+               (SELECT l.id FROM activities l
+                 WHERE l.source = :primary AND l.deleted_at IS NULL
+                   AND l.match_keys && p.match_keys
+                 ORDER BY l.id LIMIT 1) AS winner
+          FROM activities p
+         WHERE p.source <> :primary AND (p.deleted_at IS NULL OR p.merged_into IS NOT NULL)
+    )
+    UPDATE activities a
+       SET merged_into = twins.winner,
+           deleted_at = CASE WHEN twins.winner IS NULL THEN NULL ELSE now() END,
+           modified = nextval('change_seq'),
+           updated_at = now()
+      FROM twins
+     WHERE a.id = twins.id AND a.merged_into IS DISTINCT FROM twins.winner
+    RETURNING a.id
+    """
+)
+
+
+async def hide_duplicates(session: AsyncSession) -> int:
+    """Hide every record that is the same activity as a live Lähellä.fi record behind
+    it (`merged_into`), and bring back those whose twin went away: (rows changed)."""
+    result = await session.execute(_HIDE_DUPLICATES, {"primary": PRIMARY_SOURCE})
+    changed = len(result.all())
+    if changed:
+        await session.execute(
+            delete(Occurrence).where(
+                Occurrence.activity_id.in_(
+                    select(Activity.id).where(Activity.merged_into.is_not(None))
+                )
+            )
+        )
+    return changed
+
+
+async def supplement_winners(session: AsyncSession) -> int:
+    """Fill the gaps of each winning record from its hidden twin (`dedupe.supplement`);
+    a winner whose twin is gone gets its own document back. Returns rows changed."""
+    twin = aliased(Activity)
+    rows = await session.execute(
+        select(Activity.id, Activity.document, twin.document)
+        .outerjoin(twin, twin.merged_into == Activity.id)
+        .where(
+            Activity.source == PRIMARY_SOURCE,
+            Activity.deleted_at.is_(None),
+            or_(twin.id.is_not(None), Activity.document.has_key("also_from")),
+        )
+        .order_by(Activity.id, twin.id)
+    )
+    wanted: dict[uuid.UUID, dict[str, Any]] = {}
+    stored: dict[uuid.UUID, dict[str, Any]] = {}
+    for activity_id, document, twin_document in rows:
+        stored[activity_id] = document
+        if activity_id in wanted:
+            continue  # one twin fills the gaps; more would only be the same service again
+        wanted[activity_id] = (
+            dedupe.supplement(document, twin_document)
+            if twin_document is not None
+            else dedupe.without_supplement(document)
+        )
+    changed = [(i, doc) for i, doc in wanted.items() if doc != stored[i]]
+    for activity_id, document in changed:
+        await session.execute(
+            update(Activity)
+            .where(Activity.id == activity_id)
+            .values(document=document, modified=change_seq.next_value(), updated_at=func.now())
+        )
+    return len(changed)
 
 
 # --- quarantine -----------------------------------------------------------------------
 
 
 def quarantine_key(raw: Any) -> str:
+    """A Lähellä.fi record's `_key`, else a digest of the whole record."""
     key = raw.get("_key") if isinstance(raw, dict) else None
     return str(key) if isinstance(key, str | int) and str(key) else f"sha256:{content_hash(raw)}"
 
 
 async def quarantine(
-    session: AsyncSession, source: str, run_id: int, raw: Any, reason: str
+    session: AsyncSession, source: str, run_id: int, key: str, raw: Any, reason: str
 ) -> None:
     statement = insert(QuarantinedRecord).values(
         source=source,
-        record_key=quarantine_key(raw),
+        record_key=key,
         run_id=run_id,
         raw=raw if isinstance(raw, dict) else {"value": raw},
         reason=strip_nul(reason),
@@ -425,7 +549,7 @@ async def raw_activities(
 ) -> Sequence[tuple[uuid.UUID, Any, str]]:
     """Stored raw records in id order, for re-normalising without a fetch."""
     query = select(Activity.id, Activity.raw, Activity.content_hash).where(
-        Activity.source == source, Activity.deleted_at.is_(None)
+        Activity.source == source, SOURCE_LIVE
     )
     if after is not None:
         query = query.where(Activity.id > after)

@@ -28,15 +28,19 @@ async def start_harvest(
     request: Request,
     session: SessionDep,
     force: Annotated[bool, Query(description="Override the retirement safety brake.")] = False,
+    full: Annotated[
+        bool, Query(description="Sweep PTV's areas in full instead of an incremental sync.")
+    ] = False,
 ) -> JSONResponse:
-    """Starts one sweep in the background; 409 if any replica is harvesting."""
+    """Starts one run of every enabled source in the background; 409 if any replica is
+    harvesting."""
     if await repository.harvest_running(session):
         raise Conflict("a harvest is already running")
     harvester: Harvester = request.app.state.harvester
 
     async def run() -> None:
         with contextlib.suppress(HarvestAlreadyRunning):
-            await harvester.run(force=force, mode="manual")
+            await harvester.run_all(force=force, mode="manual", full_sweep=full)
 
     task = asyncio.create_task(run())
     _background.add(task)

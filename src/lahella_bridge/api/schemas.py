@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge.models import Activity, Occurrence, Organisation
+from lahella_bridge.normalise import public_url
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import pick
 
@@ -46,6 +47,11 @@ class CodeRef(BaseModel):
 class MunicipalityRef(BaseModel):
     code: str
     name: str | None
+
+
+class Provenance(BaseModel):
+    source: str
+    id: str = Field(description="The record's id in that source.")
 
 
 class OrganisationRef(BaseModel):
@@ -134,7 +140,10 @@ class ActivitySummary(BaseModel):
                     "is_free": True,
                     "online": False,
                     "languages": ["fi"],
+                    "url": "https://www.lahella.fi/fi-FI/activities/128867850000",
                     "lahella_url": "https://www.lahella.fi/fi-FI/activities/128867850000",
+                    "source": "lahella",
+                    "also_from": [{"source": "ptv", "id": "3f2e7c1a-9b8d-5e4f-a1b2-c3d4e5f60718"}],
                     "updated_at": "2026-11-25T19:30:00Z",
                 }
             ]
@@ -156,7 +165,13 @@ class ActivitySummary(BaseModel):
     is_free: bool | None
     online: bool
     languages: list[str]
-    lahella_url: str
+    url: str = Field(description="The public page: Lähellä.fi, or Suomi.fi for PTV records.")
+    lahella_url: str | None = Field(description="The Lähellä.fi page; null for PTV records.")
+    source: str = Field(description="Where the record comes from: lahella or ptv.")
+    also_from: list[Provenance] = Field(
+        description="Other sources that list the same activity; their record is folded "
+        "into this one, which wins for every field it has."
+    )
     updated_at: datetime
 
 
@@ -238,6 +253,7 @@ class OrganisationOut(BaseModel):
                     "business_id": "0301234-5",
                     "url": "https://www.lahella.fi/fi-FI/organisation/7103010010",
                     "lahella_url": "https://www.lahella.fi/fi-FI/organisation/7103010010",
+                    "source": "lahella",
                     "activities": 21,
                 }
             ]
@@ -249,6 +265,7 @@ class OrganisationOut(BaseModel):
     business_id: str | None
     url: str | None
     lahella_url: str | None
+    source: str = Field(description="The source whose record this is: lahella or ptv.")
     activities: int | None = None
 
 
@@ -336,7 +353,12 @@ def activity_summary(row: Activity, lang: str, upcoming: list[Occurrence]) -> di
         "is_free": doc["is_free"],
         "online": row.online,
         "languages": row.languages,
-        "lahella_url": doc["lahella_url"],
+        "url": public_url(doc),
+        "lahella_url": doc.get("lahella_url"),
+        "source": row.source,
+        "also_from": [
+            {"source": a["source"], "id": a["upstream_id"]} for a in doc.get("also_from", [])
+        ],
         "updated_at": row.updated_at,
     }
 
@@ -377,7 +399,7 @@ def event_of(occurrence: Occurrence, row: Activity, lang: str) -> dict[str, Any]
         "stages": row.stages,
         "is_free": doc["is_free"],
         "online": row.online,
-        "url": doc["lahella_url"],
+        "url": public_url(doc),
         "modified": row.updated_at,
     }
 
@@ -390,5 +412,6 @@ def organisation_out(row: Organisation, activities: int | None = None) -> Organi
         business_id=row.business_id,
         url=doc.get("url"),
         lahella_url=doc.get("lahella_url"),
+        source=row.source,
         activities=activities,
     )

@@ -203,7 +203,7 @@ async def _sheet_context(
     upcoming = await repository.next_occurrences(session, [r.id for r in rows], per_activity=4)
     cards = [card(r.document, upcoming.get(r.id, []), lang) for r in rows]
     for item in cards:
-        item["qr"] = qr_svg(item["lahella_url"])
+        item["qr"] = qr_svg(item["url"])
     steps = _segment_steps(segment, lang)
     now = datetime.now(UTC)
     return {

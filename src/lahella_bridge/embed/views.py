@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 
+from lahella_bridge.normalise import public_url
 from lahella_bridge.taxonomy import localised, taxonomy
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -29,6 +30,8 @@ UI: dict[str, dict[str, str]] = {
         "where": "Missä",
         "join": "Näin osallistut",
         "more": "Lisätietoja Lähellä.fi-palvelussa",
+        "more_ptv": "Lisätietoja Suomi.fi-palvelussa",
+        "sote": "Sosiaali- ja terveyspalvelu",
         "results": "Löytyi {n} toimintaa",
         "none": "Hakuehdoilla ei löytynyt toimintaa.",
         "online": "Verkossa",
@@ -80,6 +83,8 @@ UI: dict[str, dict[str, str]] = {
         "where": "Var",
         "join": "Så deltar du",
         "more": "Mer information på Lähellä.fi",
+        "more_ptv": "Mer information på Suomi.fi",
+        "sote": "Social- och hälsovårdstjänst",
         "results": "{n} verksamheter hittades",
         "none": "Inga verksamheter motsvarade sökningen.",
         "online": "På nätet",
@@ -131,6 +136,8 @@ UI: dict[str, dict[str, str]] = {
         "where": "Where",
         "join": "How to join",
         "more": "More on Lähellä.fi",
+        "more_ptv": "More on Suomi.fi",
+        "sote": "Social or health service",
         "results": "{n} activities found",
         "none": "No activities match the search.",
         "online": "Online",
@@ -252,7 +259,9 @@ def card(document: dict[str, Any], upcoming: list[Any], lang: str) -> dict[str, 
         "phone": next((c["value"] for c in contacts if c["type"] == "phone"), None),
         "web": next((c["value"] for c in contacts if c["type"] == "www"), None),
         "price": price,
-        "lahella_url": document["lahella_url"],
+        "url": public_url(document),
+        "kind": document.get("kind", "activity"),
+        "source": document.get("source", "lahella"),
     }
 
 
@@ -274,8 +283,7 @@ def record_summary(
     for item in cards:
         where = "; ".join(item["where"])
         lines.append(
-            f"- {item['name']} ({item['organiser']}){', ' + where if where else ''}. "
-            f"{item['lahella_url']}"
+            f"- {item['name']} ({item['organiser']}){', ' + where if where else ''}. {item['url']}"
         )
     lines.append(f"{ui['steps']}: " + " / ".join(steps))
     return "\n".join(lines)

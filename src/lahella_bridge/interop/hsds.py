@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from lahella_bridge.normalise import public_url
 from lahella_bridge.taxonomy import Term, localised, taxonomy
 
 NAMESPACE = uuid.UUID("0c6ad2d5-42c4-5f4b-9c1e-3b1d8a2f7e10")
@@ -189,7 +190,7 @@ def service_object(
         "name": pick(document["name"]),
         "alternate_name": document["name"].get("sv"),
         "description": pick(document["description"]) or pick(document["summary"]),
-        "url": document["lahella_url"],
+        "url": public_url(document),
         "email": next((c["value"] for c in document["contacts"] if c["type"] == "email"), None),
         "status": "active",
         "fees_description": pick(document.get("pricing")),

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from lahella_bridge.normalise import public_url
 from lahella_bridge.taxonomy import Term, taxonomy
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -288,14 +289,14 @@ def event_object(
             {
                 "is_free": bool(doc["is_free"]),
                 "price": None if doc["is_free"] else pricing,
-                "info_url": {"fi": doc["lahella_url"]},
+                "info_url": {"fi": public_url(doc)},
                 "description": pricing,
             }
         ],
         "name": _texts(doc["name"]) or {"fi": ""},
         "short_description": _texts(doc["summary"]),
         "description": _texts(doc.get("description_html")),
-        "info_url": {"fi": doc["lahella_url"]},
+        "info_url": {"fi": public_url(doc)},
         "provider": {"fi": organisation["name"]} if organisation else None,
         "provider_contact_info": None,
         "location_extra_info": None,

@@ -110,6 +110,7 @@ class Taxonomy:
     target_groups: dict[str, CodeItem]
     life_events: dict[str, CodeItem]
     lahella: dict[str, Any]
+    ptv: dict[str, Any]
 
     def stage(self, slug: str) -> Stage | None:
         return _by_slug("stages").get(slug)  # type: ignore[return-value]
@@ -181,6 +182,7 @@ def taxonomy() -> Taxonomy:
         target_groups=_code_items("target-groups.json"),
         life_events=_code_items("life-events.json"),
         lahella=_load("lahella-mappings.json"),
+        ptv=_load("ptv-mappings.json"),
     )
 
 
@@ -311,3 +313,91 @@ def classify(features: Features) -> Placement:
     _add(placement.target_groups, ["KR1"], Reason("default", "all residents"))
     _classify_stages(features, placement)
     return placement
+
+
+@dataclass(frozen=True)
+class PtvFeatures:
+    """What PTV classification looks at: the service's code lists and its provider."""
+
+    service_classes: tuple[str, ...]
+    target_groups: tuple[str, ...]
+    life_events: tuple[str, ...]
+    organization_type: str | None
+    channel_types: tuple[str, ...]
+    text: str
+
+
+def _class_rule(code: str) -> tuple[str, dict[str, Any]] | None:
+    """The rule for a service class: its own, else its nearest listed parent's."""
+    rules = taxonomy().ptv["service_classes"]
+    parts = code.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in rules:
+            return candidate, rules[candidate]
+    return None
+
+
+def _under(code: str, prefixes: list[str]) -> bool:
+    return any(code == p or code.startswith(p + ".") for p in prefixes)
+
+
+def ptv_kind(features: PtvFeatures) -> str:
+    """'sote' for the county's social and health services, else 'activity' (seed split)."""
+    rules = taxonomy().ptv["sote"]
+    if features.organization_type not in rules["organization_types"]:
+        return "activity"
+    sote_classes = [
+        code
+        for code in features.service_classes
+        if _under(code, rules["service_classes"])
+        and not _under(code, rules["low_threshold_service_classes"])
+    ]
+    return "sote" if sote_classes else "activity"
+
+
+def classify_ptv(features: PtvFeatures) -> tuple[str, Placement]:
+    """Place one PTV service: its kind, and stages and themes through its code lists."""
+    tax, placement = taxonomy(), Placement()
+    kind = ptv_kind(features)
+    for code in features.service_classes:
+        if code in tax.service_classes:
+            _add(placement.service_classes, [code], Reason("ptv", code))
+        found = _class_rule(code)
+        if found is None:
+            placement.unmapped.append(("serviceClasses", code))
+            continue
+        listed, rule = found
+        reason = Reason("service_class", listed)
+        _add(placement.activity_types, rule.get("activity_types", []), reason)
+        _add(placement.themes, rule.get("themes", []), reason)
+        if kind == "sote":
+            _add(placement.stages, rule.get("sote_stages", []), reason)
+    for code in features.life_events:
+        if code in tax.life_events:
+            _add(placement.life_events, [code], Reason("ptv", code))
+        rule = tax.ptv["life_events"].get(code)
+        if rule is not None:
+            _add(placement.themes, rule.get("themes", []), Reason("life_event", code))
+    for code in features.target_groups:
+        if code in tax.target_groups:
+            _add(placement.target_groups, [code], Reason("ptv", code))
+        else:
+            placement.unmapped.append(("targetGroups", code))
+    if not placement.target_groups:
+        _add(placement.target_groups, ["KR1"], Reason("default", "all residents"))
+    if kind == "sote":
+        rules = tax.ptv["sote"]
+        if not placement.stages:
+            _add(placement.stages, rules["default_stages"], Reason("default", "sote service"))
+        if {"online", "phone"} & set(features.channel_types):
+            _add(placement.stages, [rules["digital_stage"]], Reason("channel", "online or phone"))
+        placement.stages = {
+            s.slug: placement.stages[s.slug] for s in tax.stages if s.slug in placement.stages
+        }
+    else:
+        _classify_keywords(
+            Features(None, (), (), (), features.channel_types, features.text), placement
+        )
+        _classify_stages(Features(None, (), (), (), features.channel_types, ""), placement)
+    return kind, placement
