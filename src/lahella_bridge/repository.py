@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -336,9 +337,25 @@ async def _replace_children(session: AsyncSession, items: Sequence[NormalisedAct
     )
     await driver.copy_records_to_table(
         "occurrences",
-        columns=["activity_id", "channel_id", "starts", "ends", "municipality"],
+        columns=[
+            "activity_id",
+            "channel_id",
+            "starts",
+            "ends",
+            "municipality",
+            "themes",
+            "visible_until",
+        ],
         records=[
-            (item.id, o.channel_id, o.starts, o.ends, o.municipality)
+            (
+                item.id,
+                o.channel_id,
+                o.starts,
+                o.ends,
+                o.municipality,
+                item.themes,
+                item.visible_until,
+            )
             for item in items
             for o in item.occurrences
         ],
@@ -605,6 +622,21 @@ def _distance_km(lat: float, lon: float) -> Any:
     )
 
 
+def _text_match(q: str) -> Any:
+    """Finnish full text (stemmed words, web-search syntax), every word as a prefix too,
+    and trigrams of the name, so that partial words match."""
+    finnish = text("'finnish'::regconfig")
+    alternatives = [
+        Activity.search.op("@@")(func.websearch_to_tsquery(finnish, q)),
+        Activity.name_sort.ilike(f"%{_escape_like(q.casefold())}%", escape="\\"),
+    ]
+    words = re.findall(r"\w+", q)
+    if words:
+        prefixes = " & ".join(f"{word}:*" for word in words[:8])
+        alternatives.append(Activity.search.op("@@")(func.to_tsquery(finnish, prefixes)))
+    return or_(*alternatives)
+
+
 def activity_conditions(filters: ActivityFilters, *, include_deleted: bool = False) -> list[Any]:
     """WHERE clauses for live, visible activities matching the filters."""
     conditions: list[Any] = (
@@ -625,13 +657,7 @@ def activity_conditions(filters: ActivityFilters, *, include_deleted: bool = Fal
     )
     conditions += [column.contains([value]) for column, value in arrays if value is not None]
     if filters.q:
-        query = func.websearch_to_tsquery(text("'finnish'::regconfig"), filters.q)
-        conditions.append(
-            or_(
-                Activity.search.op("@@")(query),
-                Activity.search_text.ilike(f"%{_escape_like(filters.q)}%", escape="\\"),
-            )
-        )
+        conditions.append(_text_match(filters.q))
     if filters.bbox is not None:
         west, south, east, north = filters.bbox
         conditions.append(
@@ -719,6 +745,61 @@ async def next_occurrences(
     return result
 
 
+def _calendar_only(filters: ActivityFilters) -> bool:
+    """Whether the filters are all ones sessions carry themselves (see `models.Occurrence`)."""
+    return replace(filters, municipality=None, theme=None) == ActivityFilters()
+
+
+def _session_branches(filters: ActivityFilters, start: datetime, end: datetime) -> list[Any]:
+    """WHERE clauses over occurrences alone, one per index-friendly branch."""
+    conditions = [
+        Occurrence.starts >= start,
+        Occurrence.starts < end,
+        or_(Occurrence.visible_until.is_(None), Occurrence.visible_until > func.now()),
+    ]
+    if filters.theme is not None:
+        conditions.append(Occurrence.themes.contains([filters.theme]))
+    if filters.municipality is None:
+        return [and_(*conditions)]
+    # A session with no place of its own counts where its activity is.
+    placeless_in_town = Occurrence.activity_id.in_(
+        select(Activity.id).where(Activity.municipalities.contains([filters.municipality]))
+    )
+    return [
+        and_(*conditions, Occurrence.municipality == filters.municipality),
+        and_(*conditions, Occurrence.municipality.is_(None), placeless_in_town),
+    ]
+
+
+async def _calendar_page(
+    session: AsyncSession,
+    filters: ActivityFilters,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[int]]:
+    """(count, session ids of the page) from the covering indexes, no activity rows read."""
+    branches = _session_branches(filters, start, end)
+    count = 0
+    for branch in branches:
+        count += int(
+            await session.scalar(select(func.count()).select_from(Occurrence).where(branch)) or 0
+        )
+    pages = [
+        select(Occurrence.id, Occurrence.starts)
+        .where(branch)
+        .order_by(Occurrence.starts, Occurrence.id)
+        .limit(limit + offset)
+        for branch in branches
+    ]
+    merged = union_all(*pages).subquery() if len(pages) > 1 else pages[0].subquery()
+    ids = await session.scalars(
+        select(merged.c.id).order_by(merged.c.starts, merged.c.id).limit(limit).offset(offset)
+    )
+    return count, list(ids.all())
+
+
 async def list_events(
     session: AsyncSession,
     filters: ActivityFilters,
@@ -728,6 +809,14 @@ async def list_events(
     offset: int,
 ) -> tuple[int, Sequence[tuple[Occurrence, Activity]]]:
     """Occurrences starting in [start, end) of matching activities, by start time."""
+    base = select(Occurrence, Activity).join(Activity, Activity.id == Occurrence.activity_id)
+    if _calendar_only(filters):
+        count, ids = await _calendar_page(session, filters, start, end, limit, offset)
+        found = {
+            row[0].id: (row[0], row[1])
+            for row in await session.execute(base.where(Occurrence.id.in_(ids)))
+        }
+        return count, [found[i] for i in ids if i in found]
     conditions = [
         *activity_conditions(replace(filters, municipality=None)),
         Occurrence.starts >= start,
@@ -744,8 +833,7 @@ async def list_events(
                 ),
             )
         )
-    base = select(Occurrence, Activity).join(Activity, Activity.id == Occurrence.activity_id)
-    count = await session.scalar(
+    total = await session.scalar(
         select(func.count())
         .select_from(Occurrence)
         .join(Activity, Activity.id == Occurrence.activity_id)
@@ -757,7 +845,7 @@ async def list_events(
         .limit(limit)
         .offset(offset)
     )
-    return int(count or 0), [(row[0], row[1]) for row in rows]
+    return int(total or 0), [(row[0], row[1]) for row in rows]
 
 
 async def term_counts(session: AsyncSession, column: str) -> dict[str, int]:
