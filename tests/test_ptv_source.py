@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lahella_bridge import ptv
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
-from lahella_bridge.dedupe import normal_text
+from lahella_bridge.dedupe import match_keys, normal_text, supplement, without_supplement
 from lahella_bridge.sample.data import now_for
 from lahella_bridge.sample.ptv_data import ARCHIVABLE, generate_ptv, sample_id
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
@@ -100,6 +100,40 @@ async def test_the_sample_upstream_serves_ptv_paths_and_envelopes(
     assert guids["pageNumber"] == 2 and {"id", "name"} == set(guids["itemList"][0])
     assert listed == [first] and one == first
     assert too_many.status_code == 504
+
+
+def test_the_merge_fills_only_gaps_and_can_be_redone_or_undone() -> None:
+    own = {"name": {"fi": "Kuoro"}, "summary": {"fi": "Laulamme."}, "contacts": []}
+    twin = {
+        "source": "ptv",
+        "id": "x",
+        "upstream_id": "x",
+        "name": {"fi": "KUORO (PTV)", "sv": "Kör"},
+        "summary": {"fi": "PTV:n teksti"},
+        "contacts": [{"type": "phone", "value": "+358401234567", "label": {}}],
+    }
+    merged = supplement(own, twin)
+    assert merged["name"] == {"fi": "Kuoro", "sv": "Kör"}
+    assert merged["summary"] == {"fi": "Laulamme."}
+    assert merged["contacts"] == twin["contacts"]
+    assert merged["also_from"][0]["filled"] == ["name.sv", "contacts"]
+    assert supplement(merged, twin) == merged
+    changed = supplement(merged, {**twin, "name": {"fi": "x", "sv": "Kören"}})
+    assert changed["name"] == {"fi": "Kuoro", "sv": "Kören"}
+    assert without_supplement(merged) == own
+    assert match_keys(
+        lahella_key=None,
+        name="Kuoro – Oulu",
+        organisation="Limingan Kuoro ry",
+        business_id=None,
+        municipalities=["564"],
+    ) == match_keys(
+        lahella_key=None,
+        name="KUORO - OULU",
+        organisation="LIMINGAN KUORO RY",
+        business_id=None,
+        municipalities=["564"],
+    )
 
 
 def test_ptv_services_are_split_into_sote_and_low_threshold_by_a_table() -> None:

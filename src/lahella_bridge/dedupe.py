@@ -78,7 +78,8 @@ def supplement(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str, 
             if text and not own.get(lang):
                 own[lang] = text
                 filled.append(f"{field}.{lang}")
-        document[field] = own
+        if own or field in base:
+            document[field] = own
     if not base.get("contacts") and secondary.get("contacts"):
         document["contacts"] = secondary["contacts"]
         filled.append("contacts")

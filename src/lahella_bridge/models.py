@@ -52,7 +52,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(Text)
     business_id: Mapped[str | None] = mapped_column(Text)
     document: Mapped[Json] = mapped_column(JSONB)
-    ptv: Mapped[Json] = mapped_column(JSONB)
+    ptv: Mapped[Json] = mapped_column(JSONB, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     modified: Mapped[int] = mapped_column(BigInteger, server_default=NEXT_CHANGE, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -90,10 +90,12 @@ class Activity(Base):
         ForeignKey("organisations.id"), index=True
     )
     kind: Mapped[str] = mapped_column(String(16), server_default="activity")
-    raw: Mapped[Json] = mapped_column(JSONB)
+    # Deferred: the raw record, the PTV body and the search columns are read only by the
+    # queries that name them, not with every row a feed renders.
+    raw: Mapped[Json] = mapped_column(JSONB, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     document: Mapped[Json] = mapped_column(JSONB)
-    ptv: Mapped[Json] = mapped_column(JSONB)
+    ptv: Mapped[Json] = mapped_column(JSONB, deferred=True)
     name_sort: Mapped[str] = mapped_column(Text)
     visible_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     municipalities: Mapped[list[str]] = mapped_column(ARRAY(Text))
@@ -107,13 +109,15 @@ class Activity(Base):
     occurrence_count: Mapped[int] = mapped_column(Integer, server_default="0")
     first_starts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_ends: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    search_text: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, deferred=True)
     # The same activity arriving from two sources shares a key; see `dedupe`.
     match_keys: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     # Set on a duplicate hidden behind the record that wins (its `deleted_at` is set too).
     merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID)
     search: Mapped[Any] = mapped_column(
-        TSVECTOR, Computed("to_tsvector('finnish'::regconfig, search_text)", persisted=True)
+        TSVECTOR,
+        Computed("to_tsvector('finnish'::regconfig, search_text)", persisted=True),
+        deferred=True,
     )
     modified: Mapped[int] = mapped_column(BigInteger, server_default=NEXT_CHANGE)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

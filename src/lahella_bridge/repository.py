@@ -626,9 +626,10 @@ def _text_match(q: str) -> Any:
     """Finnish full text (stemmed words, web-search syntax), every word as a prefix too,
     and trigrams of the name, so that partial words match."""
     finnish = text("'finnish'::regconfig")
+    # The name first: a row it matches needs no look at the (out-of-line) tsvector.
     alternatives = [
-        Activity.search.op("@@")(func.websearch_to_tsquery(finnish, q)),
         Activity.name_sort.ilike(f"%{_escape_like(q.casefold())}%", escape="\\"),
+        Activity.search.op("@@")(func.websearch_to_tsquery(finnish, q)),
     ]
     words = re.findall(r"\w+", q)
     if words:
@@ -695,6 +696,8 @@ async def list_activities(
     session: AsyncSession, filters: ActivityFilters, limit: int, offset: int
 ) -> tuple[int, Sequence[Activity]]:
     conditions = activity_conditions(filters)
+    if filters.q:
+        return await _search_page(session, conditions, limit, offset)
     count = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
     rows = await session.scalars(
         select(Activity)
@@ -704,6 +707,32 @@ async def list_activities(
         .offset(offset)
     )
     return int(count or 0), rows.all()
+
+
+async def _search_page(
+    session: AsyncSession, conditions: list[Any], limit: int, offset: int
+) -> tuple[int, Sequence[Activity]]:
+    """A text search is selective: find the matches once, then count and page them,
+    rather than let the planner walk the name index filtering every row."""
+    matches = (
+        select(Activity.id, Activity.name_sort)
+        .where(*conditions)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    page = await session.execute(
+        select(matches.c.id, func.count().over())
+        .order_by(matches.c.name_sort, matches.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    found = page.all()
+    if not found:
+        total = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
+        return int(total or 0), []
+    rows = await session.scalars(select(Activity).where(Activity.id.in_([r[0] for r in found])))
+    by_id = {row.id: row for row in rows}
+    return int(found[0][1]), [by_id[r[0]] for r in found if r[0] in by_id]
 
 
 async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
