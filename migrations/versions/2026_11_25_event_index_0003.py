@@ -49,9 +49,7 @@ def upgrade() -> None:
         ["municipality", "starts"],
         postgresql_include=COVERED,
     )
-    op.create_index(
-        "ix_occurrences_starts", "occurrences", ["starts"], postgresql_include=COVERED
-    )
+    op.create_index("ix_occurrences_starts", "occurrences", ["starts"], postgresql_include=COVERED)
     op.drop_index("ix_activities_search_text_trgm", table_name="activities")
     op.create_index(
         "ix_activities_name_sort_trgm",
@@ -74,8 +72,6 @@ def downgrade() -> None:
     op.drop_index("ix_occurrences_starts", table_name="occurrences")
     op.drop_index("ix_occurrences_municipality_starts", table_name="occurrences")
     op.create_index("ix_occurrences_starts", "occurrences", ["starts"])
-    op.create_index(
-        "ix_occurrences_municipality_starts", "occurrences", ["municipality", "starts"]
-    )
+    op.create_index("ix_occurrences_municipality_starts", "occurrences", ["municipality", "starts"])
     op.drop_column("occurrences", "visible_until")
     op.drop_column("occurrences", "themes")
