@@ -47,6 +47,20 @@ request = function()
   return wrk.format("GET", path)
 end
 """
+LINKED_EVENTS_LUA = """
+local towns = {"oulu", "raahe", "ylivieska", "kuusamo", "kempele", "kalajoki", "nivala"}
+local themes = {"fyysinen-terveys", "mielen-hyvinvointi", "vapaa-aika-ja-kulttuuri",
+  "suhteet-ja-osallisuus", "ruoka-liikkuminen-lepo", "oppiminen-ja-kasvu"}
+math.randomseed(os.time())
+request = function()
+  local day = math.random(0, 300)
+  local start = os.date("!%Y-%m-%d", os.time() + day * 86400)
+  local path = "/linkedevents/v1/event/?division=ocd-division/country:fi/kunta:" ..
+    towns[math.random(#towns)] .. "&keyword=pohde:theme-" .. themes[math.random(#themes)] ..
+    "&start=" .. start .. "&days=14"
+  return wrk.format("GET", path)
+end
+"""
 SEARCH_LUA = """
 local words = {"vertais", "kuoro", "liikunta", "omaishoitaj", "kerho", "ruoka-apu", "luonto",
   "nuorten", "digituki", "suru", "ensiapu", "lukupiiri", "tanssi", "kielikahvila", "muisti"}
@@ -170,6 +184,12 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
             ),
             "full_text_q": wrk(base, seconds=seconds, connections=connections, script=SEARCH_LUA),
             "filtered_events_light": wrk(base, seconds=seconds, connections=2, script=EVENTS_LUA),
+            "linked_events": wrk(
+                base, seconds=seconds, connections=connections, script=LINKED_EVENTS_LUA
+            ),
+            "linked_events_light": wrk(
+                base, seconds=seconds, connections=2, script=LINKED_EVENTS_LUA
+            ),
             "full_text_q_light": wrk(base, seconds=seconds, connections=2, script=SEARCH_LUA),
         }
     finally:
@@ -178,7 +198,13 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
     bare = results["bare"]["requests_per_s"]
     results["ratios_to_bare"] = {
         name: round(results[name]["requests_per_s"] / bare, 3)
-        for name in ("cached_page", "revalidation_304", "filtered_events", "full_text_q")
+        for name in (
+            "cached_page",
+            "revalidation_304",
+            "filtered_events",
+            "full_text_q",
+            "linked_events",
+        )
     }
     return results
 

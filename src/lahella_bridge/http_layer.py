@@ -8,6 +8,8 @@ cached body stays right until the version moves; entries also expire after a min
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
 import uuid
@@ -29,6 +31,7 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CACHEABLE_PREFIXES = ("/v1/", "/ptv/", "/linkedevents/", "/hsds", "/embed/")
 VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
+FOLLOW_TIMEOUT_S = 30.0  # how long a request waits for an identical one being computed
 KEPT_ON_304 = (b"etag", b"cache-control", b"vary", b"x-request-id")
 
 
@@ -48,7 +51,7 @@ class ResponseCache:
         self,
         max_entries: int = 2048,
         max_bytes: int = 64 * 2**20,
-        max_entry_bytes: int = 2 * 2**20,
+        max_entry_bytes: int = 8 * 2**20,
         ttl_s: float = 60.0,
     ) -> None:
         self.max_entries, self.max_bytes, self.ttl_s = max_entries, max_bytes, ttl_s
@@ -111,6 +114,9 @@ def _etag_matches(scope: Scope, etag: bytes) -> bool:
 class HttpLayer:
     def __init__(self, app: App, version: VersionProbe, cache: ResponseCache) -> None:
         self.app, self.version, self.cache = app, version, cache
+        # Misses being computed: a second request for the same key waits for the first
+        # instead of computing it again (a calendar feed takes seconds).
+        self._inflight: dict[tuple[Any, ...], asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -147,9 +153,12 @@ class HttpLayer:
                 scope["query_string"],
                 *(_header(scope, name) for name in VARY_HEADERS),
             )
-            if (hit := self.cache.get(key)) is not None:
+            if (hit := await self._cached(key)) is not None:
                 status[0] = await self._replay(scope, send, hit, request_id)
                 return
+        leading = key if key is not None and key not in self._inflight else None
+        if leading is not None:
+            self._inflight[leading] = asyncio.Event()
         captured: dict[str, Any] = {"body": []}
 
         async def capture(message: dict[str, Any]) -> None:
@@ -173,7 +182,22 @@ class HttpLayer:
             if not message.get("more_body"):
                 await self._finish(scope, send, captured, key, status)
 
-        await self.app(scope, receive, capture)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            if leading is not None:
+                self._inflight.pop(leading).set()
+
+    async def _cached(self, key: tuple[Any, ...]) -> CachedResponse | None:
+        """The cached response, after waiting for a request computing it right now."""
+        if (hit := self.cache.get(key)) is not None:
+            return hit
+        computing = self._inflight.get(key)
+        if computing is None:
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(computing.wait(), FOLLOW_TIMEOUT_S)
+        return self.cache.get(key)
 
     async def _finish(
         self,

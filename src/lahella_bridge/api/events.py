@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -112,10 +113,14 @@ async def events_calendar(
     _, rows = await repository.list_events(
         session, filters.filters, window.start, window.end, ICS_LIMIT, 0
     )
-    body = render_calendar(
-        [event_of(o, a, lang) for o, a in rows],
-        name="Pohde: järjestöjen ja seurakuntien tapahtumat",
-        now=datetime.now(UTC),
+    # Thousands of events take seconds to render: off the event loop, so that one
+    # calendar subscription does not stall every other request of this process.
+    body = await asyncio.to_thread(
+        lambda: render_calendar(
+            [event_of(o, a, lang) for o, a in rows],
+            name="Pohde: järjestöjen ja seurakuntien tapahtumat",
+            now=datetime.now(UTC),
+        )
     )
     return Response(
         body,
