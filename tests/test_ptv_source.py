@@ -150,6 +150,11 @@ def test_ptv_services_are_split_into_sote_and_low_threshold_by_a_table() -> None
         "value": "P5.1",
     }
     assert "fyysinen-terveys" in placement.themes and "KE11" in placement.life_events
+    elderly = classify_ptv(PtvFeatures(("P4.3",), ("KR1.1",), (), "Region", (), ""))[1]
+    assert elderly.themes["suhteet-ja-osallisuus"][0].as_dict() == {
+        "rule": "target_group",
+        "value": "KR1.1",
+    }
     # The same class from an NGO, and peer support from the county, are low-threshold.
     assert classify_ptv(PtvFeatures(("P5.1",), (), (), "Organization", (), ""))[0] == "activity"
     peer = classify_ptv(PtvFeatures(("P4.12",), (), (), "Region", ("place",), ""))

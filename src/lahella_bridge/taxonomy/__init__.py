@@ -384,6 +384,8 @@ def classify_ptv(features: PtvFeatures) -> tuple[str, Placement]:
             _add(placement.target_groups, [code], Reason("ptv", code))
         else:
             placement.unmapped.append(("targetGroups", code))
+        if (rule := tax.ptv["target_groups"].get(code)) is not None:
+            _add(placement.themes, rule.get("themes", []), Reason("target_group", code))
     if not placement.target_groups:
         _add(placement.target_groups, ["KR1"], Reason("default", "all residents"))
     if kind == "sote":
