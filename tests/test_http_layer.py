@@ -1,4 +1,5 @@
-"""The response cache stays within its byte budget and computes a miss once."""
+"""The response cache stays within its byte budget, computes a miss once and serves the
+previous response while it recomputes an expired one."""
 
 from __future__ import annotations
 
@@ -47,3 +48,29 @@ async def test_identical_misses_at_the_same_time_are_computed_once() -> None:
         other = await client.get("/v1/events.ics?municipality=564")
     assert [r.text for r in same] == ["feed 1"] * 5
     assert other.text == "feed 2" and calls == 2
+
+
+async def test_while_an_expired_entry_is_recomputed_others_get_the_previous_one() -> None:
+    calls = 0
+
+    async def slow_feed(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": f"feed {calls}".encode()})
+
+    async def version() -> int:
+        return 1
+
+    layer = HttpLayer(slow_feed, VersionProbe(version), ResponseCache(ttl_s=0.1))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=layer), base_url="http://t"
+    ) as client:
+        assert (await client.get("/v1/events.ics")).text == "feed 1"
+        await asyncio.sleep(0.15)  # expired
+        refresh = asyncio.create_task(client.get("/v1/events.ics"))
+        await asyncio.sleep(0.05)
+        meanwhile = await client.get("/v1/events.ics")
+        assert meanwhile.text == "feed 1"  # at once, not after the recomputation
+        assert (await refresh).text == "feed 2"

@@ -59,9 +59,11 @@ class ResponseCache:
         self.size = 0
         self._entries: OrderedDict[tuple[Any, ...], CachedResponse] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...]) -> CachedResponse | None:
+    def get(self, key: tuple[Any, ...], *, stale_ok: bool = False) -> CachedResponse | None:
+        """A fresh entry; with `stale_ok` also one past its TTL (the key holds the data
+        version, so a stale entry is out of date only for windows relative to now)."""
         entry = self._entries.get(key)
-        if entry is None or time.monotonic() - entry.stored_at > self.ttl_s:
+        if entry is None or (not stale_ok and time.monotonic() - entry.stored_at > self.ttl_s):
             return None
         self._entries.move_to_end(key)
         return entry
@@ -189,12 +191,15 @@ class HttpLayer:
                 self._inflight.pop(leading).set()
 
     async def _cached(self, key: tuple[Any, ...]) -> CachedResponse | None:
-        """The cached response, after waiting for a request computing it right now."""
+        """The cached response; while another request recomputes it, the previous one
+        (stale-while-revalidate) or, if there is none, the result once it is ready."""
         if (hit := self.cache.get(key)) is not None:
             return hit
         computing = self._inflight.get(key)
         if computing is None:
             return None
+        if (stale := self.cache.get(key, stale_ok=True)) is not None:
+            return stale
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(computing.wait(), FOLLOW_TIMEOUT_S)
         return self.cache.get(key)
