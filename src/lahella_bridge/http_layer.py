@@ -113,12 +113,21 @@ def _etag_matches(scope: Scope, etag: bytes) -> bool:
     )
 
 
+def _entry(start: dict[str, Any], body: bytes) -> CachedResponse:
+    """A response as the cache keeps it, with its ETag (a digest of the body)."""
+    etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+    headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"etag")]
+    headers.append((b"etag", etag))
+    return CachedResponse(start["status"], headers, body, etag, time.monotonic())
+
+
 class HttpLayer:
     def __init__(self, app: App, version: VersionProbe, cache: ResponseCache) -> None:
         self.app, self.version, self.cache = app, version, cache
         # Misses being computed: a second request for the same key waits for the first
         # instead of computing it again (a calendar feed takes seconds).
         self._inflight: dict[tuple[Any, ...], asyncio.Event] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -155,7 +164,7 @@ class HttpLayer:
                 scope["query_string"],
                 *(_header(scope, name) for name in VARY_HEADERS),
             )
-            if (hit := await self._cached(key)) is not None:
+            if (hit := await self._cached(scope, key)) is not None:
                 status[0] = await self._replay(scope, send, hit, request_id)
                 return
         leading = key if key is not None and key not in self._inflight else None
@@ -190,19 +199,51 @@ class HttpLayer:
             if leading is not None:
                 self._inflight.pop(leading).set()
 
-    async def _cached(self, key: tuple[Any, ...]) -> CachedResponse | None:
-        """The cached response; while another request recomputes it, the previous one
-        (stale-while-revalidate) or, if there is none, the result once it is ready."""
+    async def _cached(self, scope: Scope, key: tuple[Any, ...]) -> CachedResponse | None:
+        """The cached response. An expired one is served as it is while it is recomputed
+        in the background (stale-while-revalidate: the data version has not moved); a
+        miss that another request is computing waits for that result."""
         if (hit := self.cache.get(key)) is not None:
             return hit
         computing = self._inflight.get(key)
+        if (stale := self.cache.get(key, stale_ok=True)) is not None:
+            if computing is None:
+                self._refresh(scope, key)
+            return stale
         if computing is None:
             return None
-        if (stale := self.cache.get(key, stale_ok=True)) is not None:
-            return stale
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(computing.wait(), FOLLOW_TIMEOUT_S)
         return self.cache.get(key)
+
+    def _refresh(self, scope: Scope, key: tuple[Any, ...]) -> None:
+        """Recompute an expired entry with no request waiting for it."""
+        self._inflight[key] = asyncio.Event()
+        captured: dict[str, Any] = {"body": []}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                captured["start"] = message
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+
+        async def run() -> None:
+            try:
+                await self.app(dict(scope), receive, capture)
+                start = captured.get("start")
+                if start is not None and start["status"] == 200:
+                    self.cache.put(key, _entry(start, b"".join(captured["body"])))
+            except Exception:
+                log.exception("cache.refresh_failed", path=scope["path"])
+            finally:
+                self._inflight.pop(key).set()
+
+        task = asyncio.create_task(run())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
 
     async def _finish(
         self,
@@ -212,14 +253,7 @@ class HttpLayer:
         key: tuple[Any, ...] | None,
         status: list[int],
     ) -> None:
-        body = b"".join(captured["body"])
-        start = captured["start"]
-        etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
-        headers = [
-            (k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"etag")
-        ]
-        headers.append((b"etag", etag))
-        entry = CachedResponse(start["status"], headers, body, etag, time.monotonic())
+        entry = _entry(captured["start"], b"".join(captured["body"]))
         if key is not None:
             self.cache.put(key, entry)
         status[0] = await self._replay(scope, send, entry, None)
