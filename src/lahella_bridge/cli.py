@@ -159,6 +159,11 @@ def harvest(
         except ValueError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
+    if not reports:
+        console.print(
+            "[red]no source is enabled: set LAHELLA_BRIDGE_LAHELLA_ENABLED or "
+            "LAHELLA_BRIDGE_PTV_ENABLED to true[/red]"
+        )
     for report in reports:
         _summary(report)
     failed = [r for r in reports if r.status != "succeeded"]
