@@ -24,7 +24,7 @@ from lahella_bridge import metrics, repository
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
-from lahella_bridge.normalise_ptv import normalise_ptv, record_key
+from lahella_bridge.normalise_ptv import normalise_ptv
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient
 from lahella_bridge.upstream.http import SweepProgress, UpstreamError
 from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
@@ -55,7 +55,7 @@ MAPPINGS = {
         lambda raw, now: raw_publication_state(raw, now) is Publication.PUBLISHED,
     ),
     # PTV lists only published services; a withdrawn one arrives as a removal.
-    "ptv": SourceMapping("ptv", record_key, normalise_ptv, lambda raw, now: True),
+    "ptv": SourceMapping("ptv", repository.ptv_record_key, normalise_ptv, lambda raw, now: True),
 }
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from lahella_bridge import dedupe, ptv
 from lahella_bridge.richtext import html_to_text, sanitise_html, strip_nul
@@ -34,6 +34,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 PLACEHOLDER_POINT = (24.9384, 60.1699)
 Labels = dict[str, str]
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class UnusableRecord(Exception):
@@ -112,12 +113,12 @@ def public_url(document: dict[str, Any]) -> str:
     return str(document.get("url") or document.get("lahella_url") or "")
 
 
-def parse_record(raw: Any) -> LahellaActivity:
-    """Validate the upstream shape; an unusable shape raises `UnusableRecord`."""
+def parse_record(raw: Any, model: type[M]) -> M:
+    """Validate an upstream record's shape; an unusable shape raises `UnusableRecord`."""
     if not isinstance(raw, dict):
         raise UnusableRecord(f"record is a {type(raw).__name__}, not an object")
     try:
-        return LahellaActivity.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "record"
@@ -813,7 +814,7 @@ def _document(built: _Built, channel_documents: list[dict[str, Any]]) -> dict[st
 
 def normalise(raw: Any, context: Context) -> NormalisedActivity:
     """One upstream record -> PTV objects, channels, occurrences and classification."""
-    activity = parse_record(raw)
+    activity = parse_record(raw, LahellaActivity)
     built = _build(activity, context)
     channels, channel_documents, occurrences = [], [], []
     for index, channel in enumerate(activity.traits.channels):
@@ -829,6 +830,7 @@ def normalise(raw: Any, context: Context) -> NormalisedActivity:
     document = _document(built, channel_documents)
     online = any(c["type"] in ("online", "hybrid", "phone") for c in channel_documents)
     organisation_name = built.organisation.name if built.organisation else ""
+    primary_name = built.names.get("fi") or next(iter(built.names.values()))
     search_text = strip_nul(
         " ".join(
             [
@@ -849,7 +851,7 @@ def normalise(raw: Any, context: Context) -> NormalisedActivity:
         ptv=_ptv_service(built, channels),
         channels=channels,
         occurrences=occurrences,
-        name_sort=(built.names.get("fi") or next(iter(built.names.values()))).casefold(),
+        name_sort=primary_name.casefold(),
         visible_until=epoch_ms(visibility.end) if visibility else None,
         municipalities=built.municipalities,
         stages=list(placement.stages),
@@ -862,7 +864,7 @@ def normalise(raw: Any, context: Context) -> NormalisedActivity:
         search_text=search_text,
         match_keys=dedupe.match_keys(
             lahella_key=activity.key,
-            name=built.names.get("fi") or next(iter(built.names.values())),
+            name=primary_name,
             organisation=built.organisation.name if built.organisation else None,
             business_id=built.organisation.business_id if built.organisation else None,
             municipalities=built.municipalities,

@@ -7,13 +7,10 @@ mapping produces, so every feed serves both; `kind` tells sote services apart.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
-
-from pydantic import ValidationError
 
 from lahella_bridge import dedupe, ptv
 from lahella_bridge.normalise import (
@@ -25,6 +22,7 @@ from lahella_bridge.normalise import (
     NormalisedOrganisation,
     UnusableRecord,
     business_identity,
+    parse_record,
     phone_parts,
     safe_email,
     safe_url,
@@ -54,29 +52,12 @@ CHANNEL_KINDS = {
 
 
 def parse_bundle(raw: Any) -> PtvBundle:
-    if not isinstance(raw, dict):
-        raise UnusableRecord(f"record is a {type(raw).__name__}, not an object")
-    try:
-        bundle = PtvBundle.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "record"
-        raise UnusableRecord(f"{where}: {first['msg']} ({exc.error_count()} problem(s))") from None
+    bundle = parse_record(raw, PtvBundle)
     try:
         uuid.UUID(bundle.service.id)
     except ValueError:
         raise UnusableRecord(f"service.id: {bundle.service.id!r} is not a UUID") from None
     return bundle
-
-
-def record_key(raw: Any) -> str:
-    """The service id: what quarantine and retirement know a PTV record by."""
-    service = raw.get("service") if isinstance(raw, dict) else None
-    key = service.get("id") if isinstance(service, dict) else None
-    if key:
-        return str(key)
-    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
-    return f"sha256:{digest}"
 
 
 def _texts(items: list[LocalizedItem], kind: str | None = None) -> Labels:
@@ -90,6 +71,13 @@ def _texts(items: list[LocalizedItem], kind: str | None = None) -> Labels:
                     texts[lang] = text
                     break
     return texts
+
+
+def _first_valid(
+    clean: Callable[[str | None], str | None], values: Iterable[str | None]
+) -> str | None:
+    """The first value `clean` accepts (cleaned), e.g. the first safe URL of a list."""
+    return next((cleaned for value in values if (cleaned := clean(value)) is not None), None)
 
 
 def lahella_key(source_id: str | None) -> str | None:
@@ -131,16 +119,8 @@ def _organisation(
         ptv_uuid = ptv.stable_id("organization", SOURCE, upstream_id)
     # The business id is an organisation's identity across sources (see normalise).
     org_id, key = business_identity(business_id) if business_id else (ptv_uuid, upstream_id)
-    url = (
-        next((safe_url(w.url) for w in source.webPages if safe_url(w.url)), None)
-        if source
-        else None
-    )
-    email = (
-        next((safe_email(e.value) for e in source.emails if safe_email(e.value)), None)
-        if source
-        else None
-    )
+    url = _first_valid(safe_url, (w.url for w in source.webPages)) if source else None
+    email = _first_valid(safe_email, (e.value for e in source.emails)) if source else None
     body = ptv.declared_only("V10VmOpenApiOrganization", raw_organisation or {})
     if not body:
         body = ptv.Organization(
@@ -196,8 +176,8 @@ def _channel_document(channel: PtvChannel, channel_id: uuid.UUID) -> dict[str, A
             point = None
         location = {"lon": round(point[0], 6), "lat": round(point[1], 6)} if point else None
         break
-    url = next((safe_url(w.url) for w in channel.webPages if safe_url(w.url)), None)
-    email = next((safe_email(e.value) for e in channel.supportEmails if safe_email(e.value)), None)
+    url = _first_valid(safe_url, (w.url for w in channel.webPages))
+    email = _first_valid(safe_email, (e.value for e in channel.supportEmails))
     return {
         "id": str(channel_id),
         "ptv_id": channel.id,
@@ -349,6 +329,7 @@ def normalise_ptv(raw: Any, context: Context) -> NormalisedActivity:
         "unmapped": [{"field": f, "value": v} for f, v in placement.unmapped],
     }
     organisation_name = organisation.name if organisation else ""
+    primary_name = names.get("fi") or next(iter(names.values()))
     return NormalisedActivity(
         id=service_id,
         upstream_id=service.id,
@@ -358,7 +339,7 @@ def normalise_ptv(raw: Any, context: Context) -> NormalisedActivity:
         ptv=body,
         channels=[c for c, _ in built],
         occurrences=[],
-        name_sort=(names.get("fi") or next(iter(names.values()))).casefold(),
+        name_sort=primary_name.casefold(),
         visible_until=None,
         municipalities=municipalities,
         stages=list(placement.stages),
@@ -380,7 +361,7 @@ def normalise_ptv(raw: Any, context: Context) -> NormalisedActivity:
         ),
         match_keys=dedupe.match_keys(
             lahella_key=lahella_key(service.sourceId),
-            name=names.get("fi") or next(iter(names.values())),
+            name=primary_name,
             organisation=organisation.name if organisation else None,
             business_id=organisation.business_id if organisation else None,
             municipalities=municipalities,

@@ -496,10 +496,19 @@ async def supplement_winners(session: AsyncSession) -> int:
 # --- quarantine -----------------------------------------------------------------------
 
 
+def _record_key(key: Any, raw: Any) -> str:
+    return str(key) if isinstance(key, str | int) and str(key) else f"sha256:{content_hash(raw)}"
+
+
 def quarantine_key(raw: Any) -> str:
     """A Lähellä.fi record's `_key`, else a digest of the whole record."""
-    key = raw.get("_key") if isinstance(raw, dict) else None
-    return str(key) if isinstance(key, str | int) and str(key) else f"sha256:{content_hash(raw)}"
+    return _record_key(raw.get("_key") if isinstance(raw, dict) else None, raw)
+
+
+def ptv_record_key(raw: Any) -> str:
+    """A PTV bundle's service id, else a digest of the whole record."""
+    service = raw.get("service") if isinstance(raw, dict) else None
+    return _record_key(service.get("id") if isinstance(service, dict) else None, raw)
 
 
 async def quarantine(
