@@ -19,9 +19,10 @@ from typing import Any
 
 import httpx
 import structlog
+from pydantic import ValidationError
 
 from lahella_bridge.upstream.http import GaveUpOnStatus, RetryPolicy, UpstreamError, UpstreamHttp
-from lahella_bridge.upstream.ptv_schemas import PUBLISHED, PtvPage
+from lahella_bridge.upstream.ptv_schemas import PUBLISHED, PtvPage, PtvService
 
 log = structlog.get_logger(__name__)
 
@@ -133,31 +134,19 @@ class PtvClient(UpstreamHttp):
 
     async def _linked(self, services: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
         """Bundles: each service with its channels and responsible organisation."""
-        channel_ids = {
-            str(link["serviceChannel"]["id"])
-            for service in services
-            for link in service.get("serviceChannels") or []
-            if isinstance(link, dict)
-            and isinstance(link.get("serviceChannel"), dict)
-            and link["serviceChannel"].get("id")
-        }
+        linked = [(service, *_links(service)) for service in services]
+        channel_ids = {c for _, channels, _ in linked for c in channels}
         missing = sorted(channel_ids - self._channels.keys())
         for channel in await self._by_guids("ServiceChannel", missing):
             self._channels[str(channel.get("id"))] = channel
-        organisation_ids = {oid for s in services if (oid := _responsible(s))}
+        organisation_ids = {o for _, _, o in linked if o}
         missing = sorted(organisation_ids - self._organisations.keys())
         for organisation in await self._by_guids("Organization", missing):
             self._organisations[str(organisation.get("id"))] = organisation
-        for service in services:
-            links = [
-                str(link["serviceChannel"]["id"])
-                for link in service.get("serviceChannels") or []
-                if isinstance(link, dict) and isinstance(link.get("serviceChannel"), dict)
-            ]
-            responsible = _responsible(service)
+        for service, channels, responsible in linked:
             yield {
                 "service": service,
-                "channels": [self._channels[c] for c in links if c in self._channels],
+                "channels": [self._channels[c] for c in channels if c in self._channels],
                 "organization": self._organisations.get(responsible) if responsible else None,
             }
 
@@ -192,7 +181,6 @@ class PtvClient(UpstreamHttp):
         archived in the window, or moved out of the areas, go to `removed`."""
         window = {"date": _stamp(since), "dateBefore": _stamp(before)}
         areas = set(self.settings.areas)
-        self.progress.totals["changed"] = None
         changed = await self._changed_ids(window)
         try:
             self.removed.update(await self._changed_ids({**window, "status": ARCHIVED}))
@@ -215,11 +203,12 @@ class PtvClient(UpstreamHttp):
             yield bundle
 
 
-def _responsible(service: dict[str, Any]) -> str | None:
-    for link in service.get("organizations") or []:
-        if isinstance(link, dict) and link.get("roleType") == "Responsible":
-            organisation = link.get("organization")
-            if isinstance(organisation, dict) and organisation.get("id"):
-                return str(organisation["id"])
-    main = service.get("mainOrganization")
-    return str(main["id"]) if isinstance(main, dict) and main.get("id") else None
+def _links(service: dict[str, Any]) -> tuple[list[str], str | None]:
+    """A service's channel ids and responsible organisation, read as the normaliser
+    reads them; a malformed service links nothing here and is quarantined there."""
+    try:
+        parsed = PtvService.model_validate(service)
+    except ValidationError:
+        return [], None
+    responsible = parsed.responsible_organization()
+    return parsed.channel_ids(), responsible.id if responsible else None
