@@ -224,10 +224,9 @@ class Harvester:
         sweep = _Sweep(report, Context(now=now), sessions, MAPPINGS[source])
         try:
             removed = await self._fetch(source, sweep, since)
-            if since is None:
-                await self._retire_unseen(sessions, sweep, report, force=force)
-            else:
-                await self._retire_removed(sessions, sweep, report, removed, force=force)
+            await self._retire(
+                sessions, sweep, report, None if since is None else removed, force=force
+            )
             async with sessions.begin() as session:
                 if await _settle_sources(session):
                     await repository.bump_data_version(session)
@@ -309,15 +308,18 @@ class Harvester:
         log.warning("harvest.braked", run_id=report.run_id, would_retire=to_retire)
         return True
 
-    async def _retire_unseen(
+    async def _retire(
         self,
         sessions: async_sessionmaker[AsyncSession],
         sweep: _Sweep,
         report: HarvestReport,
+        removed: set[str] | None,
         *,
         force: bool,
     ) -> None:
-        if not report.complete:
+        """A full sweep (`removed` None) retires what it did not see, and only when it saw
+        the whole listing; an incremental sync retires exactly what the upstream said is gone."""
+        if removed is None and not report.complete:
             report.status = "incomplete"
             report.error = report.error or (
                 "the listing ended before `total` items were seen; nothing was retired"
@@ -332,28 +334,8 @@ class Harvester:
         source = sweep.mapping.name
         async with sessions.begin() as session:
             live = await repository.live_keys(session, source)
-            to_retire = sorted(live - sweep.keep)
-            if self._brake_refuses(report, len(to_retire), len(live), force):
-                return
-            report.retired = await repository.retire_activities(session, source, to_retire)
-            if report.retired:
-                await repository.bump_data_version(session)
-        report.status = "succeeded"
-
-    async def _retire_removed(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        sweep: _Sweep,
-        report: HarvestReport,
-        removed: set[str],
-        *,
-        force: bool,
-    ) -> None:
-        """Incremental sync: retire exactly what the upstream said is gone."""
-        source = sweep.mapping.name
-        async with sessions.begin() as session:
-            live = await repository.live_keys(session, source)
-            to_retire = sorted((removed & live) - sweep.keep)
+            gone = live if removed is None else removed & live
+            to_retire = sorted(gone - sweep.keep)
             if self._brake_refuses(report, len(to_retire), len(live), force):
                 return
             report.retired = await repository.retire_activities(session, source, to_retire)
