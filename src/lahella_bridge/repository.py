@@ -739,9 +739,7 @@ async def _search_page(
     if not found:
         total = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
         return int(total or 0), []
-    rows = await session.scalars(select(Activity).where(Activity.id.in_([r[0] for r in found])))
-    by_id = {row.id: row for row in rows}
-    return int(found[0][1]), [by_id[r[0]] for r in found if r[0] in by_id]
+    return int(found[0][1]), await activities_by_ids(session, [r[0] for r in found])
 
 
 async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
