@@ -211,6 +211,11 @@ ARCHIVABLE = "Talous- ja velkaneuvonnan vertaisryhmä"
 PUSHED_TYPES = {"support": "P4.12", "hobby": "P25.5"}
 
 
+def stamp(moment: datetime) -> str:
+    """A PTV `modified` value: UTC with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def sample_id(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, ":".join(parts)))
 
@@ -551,7 +556,7 @@ def generate_ptv(anchor: date | None = None) -> PtvSample:
     """The PTV sample for an anchor week (the same one the Lähellä.fi sample uses)."""
     anchor = anchor or default_anchor()
     modified = datetime.combine(anchor - timedelta(days=7), time(8), tzinfo=UTC)
-    builder = _Builder(modified.isoformat().replace("+00:00", "Z"))
+    builder = _Builder(stamp(modified))
     _sote(builder)
     _ngo(builder)
     _pushed_from_lahella(builder, generate(anchor=anchor))

@@ -17,17 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lahella_bridge.sample.ptv_data import PtvSample, generate_ptv
+from lahella_bridge.sample.ptv_data import PtvSample, generate_ptv, stamp
 from lahella_bridge.sample.upstream import Faults
 
 PREFIX = "/api/v11"
 GUID_PAGE_SIZE = 25
 AREA_PAGE_SIZE = 10
 MAX_GUIDS = 25  # larger `list?guids=` batches get a 504, as on the real API
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -79,12 +75,12 @@ class SamplePtvUpstream:
         """Archive a service in PTV: gone from listings, in `status=Archived` after `when`."""
         self.sample.services[service_id] |= {
             "publishingStatus": "Deleted",
-            "modified": _stamp(when),
+            "modified": stamp(when),
         }
 
     def touch(self, service_id: str, when: datetime, **changes: Any) -> None:
         """Change a service and stamp it modified at `when`."""
-        self.sample.services[service_id] |= {**changes, "modified": _stamp(when)}
+        self.sample.services[service_id] |= {**changes, "modified": stamp(when)}
 
     # --- handlers ----------------------------------------------------------------
 

@@ -398,8 +398,8 @@ def classify_ptv(features: PtvFeatures) -> tuple[str, Placement]:
             s.slug: placement.stages[s.slug] for s in tax.stages if s.slug in placement.stages
         }
     else:
-        _classify_keywords(
-            Features(None, (), (), (), features.channel_types, features.text), placement
-        )
-        _classify_stages(Features(None, (), (), (), features.channel_types, ""), placement)
+        # The Lähellä.fi keyword and stage rules, on what a PTV service has of their input.
+        as_lahella = Features(None, (), (), (), features.channel_types, features.text)
+        _classify_keywords(as_lahella, placement)
+        _classify_stages(as_lahella, placement)
     return kind, placement
