@@ -230,6 +230,8 @@ class Harvester:
             async with sessions.begin() as session:
                 if await _settle_sources(session):
                     await repository.bump_data_version(session)
+                if report.created or report.updated or report.retired:
+                    await repository.refresh_statistics(session)
         except (UpstreamError, httpx.HTTPError) as exc:
             report.status, report.error = "failed", str(exc) or type(exc).__name__
             report.complete = False
