@@ -105,6 +105,8 @@ async def test_recurring_activities_are_super_events_with_sub_events(
         await api.get(f"/linkedevents/v1/event/?super_event={recurring['id']}&page_size=100")
     ).json()
     assert children["meta"]["count"] == len(recurring["sub_events"])
+    # The listed sub-event references are the ids the sessions are served under.
+    assert [s["@id"] for s in recurring["sub_events"]] == [c["@id"] for c in children["data"]]
     child = children["data"][0]
     assert child["super_event"]["@id"] == recurring["@id"]
     top = (await api.get("/linkedevents/v1/event/?super_event=none")).json()["data"]
@@ -200,3 +202,39 @@ async def test_a_client_from_the_spec_gets_the_same_events_as_v1(api: httpx.Asyn
         v1 |= {(e["name"], datetime.fromisoformat(e["starts"]).isoformat()) for e in body["items"]}
         url = body["next"]
     assert sessions and sessions == v1
+
+
+def _quoted(moment: datetime) -> str:
+    return moment.isoformat().replace("+", "%2B")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "&division=ocd-division/country:fi/kunta:oulu",
+        "&division=ocd-division/country:fi/kunta:raahe,ocd-division/country:fi/kunta:kuusamo"
+        "&keyword=pohde:theme-fyysinen-terveys,pohde:theme-mielen-hyvinvointi",
+        "&division=ocd-division/country:fi/kunta:oulu&keyword_AND=pohde:theme-fyysinen-terveys",
+        "&keyword!=pohde:theme-fyysinen-terveys",
+    ],
+)
+async def test_the_calendar_query_lists_the_same_events_whatever_the_sort(
+    api: httpx.AsyncClient, query: str
+) -> None:
+    """By start time the list is read from the session indexes; by name through the general
+    join. Both must agree, including sessions already going on at the window's start."""
+    sessions = (await api.get("/v1/events?page_size=100")).json()["items"]
+    going_on = next(s for s in sessions if s["ends"] and s["ends"] > s["starts"])
+    start = datetime.fromisoformat(going_on["starts"]) + timedelta(minutes=1)
+    window = f"start={_quoted(start)}&end={_quoted(start + timedelta(days=10))}{query}"
+    by_start = await pages(api, f"/linkedevents/v1/event/?{window}&page_size=100")
+    by_name = await pages(api, f"/linkedevents/v1/event/?{window}&page_size=100&sort=name")
+    assert by_start and sorted(e["id"] for e in by_start) == sorted(e["id"] for e in by_name)
+    starts = [datetime.fromisoformat(e["start_time"]) for e in by_start]
+    assert starts == sorted(starts)
+    if not query:
+        assert any(
+            e["super_event_type"] is None and moment < start
+            for e, moment in zip(by_start, starts, strict=True)
+        )

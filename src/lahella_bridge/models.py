@@ -158,6 +158,8 @@ class Occurrence(Base):
             "starts",
             postgresql_include=EVENT_COVERED,
         ),
+        # The longest session bounds how far back an event still going on can start.
+        Index("ix_occurrences_span", text("(COALESCE(ends, starts) - starts)")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

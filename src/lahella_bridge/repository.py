@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
+    Select,
     and_,
     case,
     delete,
@@ -26,7 +28,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -43,6 +45,7 @@ from lahella_bridge.models import (
 )
 from lahella_bridge.normalise import NormalisedActivity, NormalisedOrganisation
 from lahella_bridge.richtext import strip_nul
+from lahella_bridge.schedule import HELSINKI
 
 HARVEST_LOCK_ID = 0x1A4E11A1
 
@@ -793,25 +796,33 @@ def _calendar_only(filters: ActivityFilters) -> bool:
     return replace(filters, municipality=None, theme=None) == ActivityFilters()
 
 
-def _session_branches(filters: ActivityFilters, start: datetime, end: datetime) -> list[Any]:
+def _session_branches(
+    window: Sequence[Any], codes: Sequence[str], themes: Sequence[Any]
+) -> list[Any]:
     """WHERE clauses over occurrences alone, one per index-friendly branch."""
     conditions = [
-        Occurrence.starts >= start,
-        Occurrence.starts < end,
+        *window,
         or_(Occurrence.visible_until.is_(None), Occurrence.visible_until > func.now()),
+        *themes,
     ]
-    if filters.theme is not None:
-        conditions.append(Occurrence.themes.contains([filters.theme]))
-    if filters.municipality is None:
+    if not codes:
         return [and_(*conditions)]
     # A session with no place of its own counts where its activity is.
     placeless_in_town = Occurrence.activity_id.in_(
-        select(Activity.id).where(Activity.municipalities.contains([filters.municipality]))
+        select(Activity.id).where(Activity.municipalities.overlap(list(codes)))
     )
     return [
-        and_(*conditions, Occurrence.municipality == filters.municipality),
+        and_(*conditions, Occurrence.municipality.in_(list(codes))),
         and_(*conditions, Occurrence.municipality.is_(None), placeless_in_town),
     ]
+
+
+async def _count_all(session: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
+    """The summed row counts of several queries, in one round trip."""
+    totals = [
+        select(func.count()).select_from(query.subquery()).scalar_subquery() for query in counted
+    ]
+    return int(await session.scalar(select(sum(totals[1:], totals[0]))) or 0)
 
 
 async def _calendar_page(
@@ -823,12 +834,12 @@ async def _calendar_page(
     offset: int,
 ) -> tuple[int, list[int]]:
     """(count, session ids of the page) from the covering indexes, no activity rows read."""
-    branches = _session_branches(filters, start, end)
-    count = 0
-    for branch in branches:
-        count += int(
-            await session.scalar(select(func.count()).select_from(Occurrence).where(branch)) or 0
-        )
+    themes = [Occurrence.themes.contains([filters.theme])] if filters.theme else []
+    codes = [filters.municipality] if filters.municipality else []
+    branches = _session_branches(
+        [Occurrence.starts >= start, Occurrence.starts < end], codes, themes
+    )
+    count = await _count_all(session, [select(Occurrence.id).where(b) for b in branches])
     pages = [
         select(Occurrence.id, Occurrence.starts)
         .where(branch)
@@ -1045,10 +1056,115 @@ def _event_activity_conditions(query: EventQuery) -> list[Any]:
     return conditions
 
 
+def _linked_calendar_only(query: EventQuery) -> bool:
+    """Whether an event list needs only sessions' own columns and recurring activities' spans."""
+    keywords = (*query.keywords_any, *query.keywords_all, *query.keywords_not)
+    return (
+        query.filters == ActivityFilters()
+        and all(column == "themes" for column, _ in keywords)
+        and not query.show_deleted
+        and query.super_event is None
+        and not query.hide_recurring_children
+        and query.sort == "start_time"
+    )
+
+
+def _theme_keywords(column: Any, query: EventQuery) -> list[Any]:
+    conditions = (
+        [column.overlap([slug for _, slug in query.keywords_any])] if query.keywords_any else []
+    )
+    conditions += [column.contains([slug]) for _, slug in query.keywords_all]
+    return conditions + [~column.contains([slug]) for _, slug in query.keywords_not]
+
+
+async def _linked_calendar(
+    session: AsyncSession, query: EventQuery, limit: int, offset: int
+) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
+    """`linked_events` for the calendar's common query, sessions read from covering indexes.
+
+    A session still going on at the window's start began at most the longest session's
+    length before it, which bounds the index range of that second branch."""
+    codes = list(query.municipalities)
+    before_end = [Occurrence.starts < query.end] if query.end is not None else []
+    windows = [before_end + ([Occurrence.starts >= query.start] if query.start else [])]
+    if query.start is not None:
+        ends = func.coalesce(Occurrence.ends, Occurrence.starts)
+        longest = select(func.max(ends - Occurrence.starts)).scalar_subquery()
+        windows.append(
+            [
+                *before_end,
+                Occurrence.starts < query.start,
+                Occurrence.starts >= literal(query.start, DateTime(timezone=True)) - longest,
+                ends >= query.start,
+            ]
+        )
+    themes = _theme_keywords(Occurrence.themes, query)
+    sessions = [
+        select(
+            Occurrence.id.label("occurrence_id"),
+            Occurrence.activity_id.label("activity_id"),
+            Occurrence.starts.label("starts"),
+        )
+        .where(branch)
+        .order_by(Occurrence.starts, Occurrence.activity_id)
+        for window in windows
+        for branch in _session_branches(window, codes, themes)
+    ]
+    recurring = [
+        *activity_conditions(ActivityFilters()),
+        *_theme_keywords(Activity.themes, query),
+        Activity.occurrence_count > 1,
+    ]
+    if codes:
+        recurring.append(Activity.municipalities.overlap(codes))
+    if query.start is not None:
+        recurring.append(Activity.last_ends >= query.start)
+    if query.end is not None:
+        recurring.append(Activity.first_starts < query.end)
+    supers = (
+        select(
+            null().cast(BigInteger).label("occurrence_id"),
+            Activity.id.label("activity_id"),
+            Activity.first_starts.label("starts"),
+        )
+        .where(*recurring)
+        .order_by(Activity.first_starts, Activity.id)
+    )
+    count = await _count_all(session, [*sessions, supers])
+    merged = union_all(*(part.limit(limit + offset) for part in [*sessions, supers])).subquery()
+    page = (
+        await session.execute(
+            select(merged)
+            .order_by(merged.c.starts, merged.c.activity_id, merged.c.occurrence_id.nulls_first())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    activities = {a.id: a for a in await activities_by_ids(session, [r.activity_id for r in page])}
+    occurrence_ids = [r.occurrence_id for r in page if r.occurrence_id is not None]
+    occurrences = {
+        o.id: o
+        for o in await session.scalars(select(Occurrence).where(Occurrence.id.in_(occurrence_ids)))
+    }
+    events: list[tuple[str, Activity, Occurrence | None]] = []
+    for row in page:
+        activity = activities.get(row.activity_id)  # None if retired since the page was read
+        if activity is None:
+            continue
+        if row.occurrence_id is None:
+            events.append(("super", activity, None))
+        else:
+            kind = "single" if activity.occurrence_count == 1 else "sub"
+            events.append((kind, activity, occurrences.get(row.occurrence_id)))
+    return count, events
+
+
 async def linked_events(
     session: AsyncSession, query: EventQuery, limit: int, offset: int
 ) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
     """Single, recurring (super) and sub events of matching activities, in one SQL union."""
+    if _linked_calendar_only(query):
+        return await _linked_calendar(session, query, limit, offset)
     where = _event_activity_conditions(query)
     codes = list(query.municipalities)
     # A session is where it meets; a recurring whole is wherever its activity is.
@@ -1119,7 +1235,11 @@ async def linked_events(
     count = await session.scalar(select(func.count()).select_from(base.subquery()))
     rows = (
         await session.execute(
-            base.order_by(*order, Activity.id, events.c.starts).limit(limit).offset(offset)
+            base.order_by(
+                *order, Activity.id, events.c.starts, events.c.occurrence_id.nulls_first()
+            )
+            .limit(limit)
+            .offset(offset)
         )
     ).all()
     occurrence_ids = [row.occurrence_id for row in rows if row.occurrence_id is not None]
@@ -1132,18 +1252,18 @@ async def linked_events(
     ]
 
 
-async def session_starts(
+async def session_stamps(
     session: AsyncSession, activity_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[datetime]]:
+) -> dict[uuid.UUID, list[str]]:
+    """Each activity's session starts as local `YYYYMMDDHHMM` stamps, formatted in SQL:
+    a recurring event lists every session's id, thousands on a page."""
+    stamp = func.to_char(func.timezone(HELSINKI.key, Occurrence.starts), literal("YYYYMMDDHH24MI"))
     rows = await session.execute(
-        select(Occurrence.activity_id, Occurrence.starts)
+        select(Occurrence.activity_id, func.array_agg(aggregate_order_by(stamp, Occurrence.starts)))
         .where(Occurrence.activity_id.in_(list(activity_ids)))
-        .order_by(Occurrence.starts)
+        .group_by(Occurrence.activity_id)
     )
-    result: dict[uuid.UUID, list[datetime]] = {}
-    for activity_id, starts in rows:
-        result.setdefault(activity_id, []).append(starts)
-    return result
+    return {activity_id: list(stamps) for activity_id, stamps in rows}
 
 
 async def activity_by_upstream_id(

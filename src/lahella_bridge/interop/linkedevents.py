@@ -44,10 +44,16 @@ def all_keywords() -> list[tuple[str, str, Term]]:
     ]
 
 
-def event_id(upstream_id: str, starts: datetime | None = None) -> str:
-    if starts is None:
+def start_stamp(starts: datetime) -> str:
+    """A session's local start as the `YYYYMMDDHHMM` part of its event id."""
+    return f"{starts.astimezone(HELSINKI):%Y%m%d%H%M}"
+
+
+def event_id(upstream_id: str, stamp: str | None = None) -> str:
+    """`lahella:<key>` for a whole activity, `lahella:<key>.<stamp>` for one session."""
+    if stamp is None:
         return f"{DATA_SOURCE}:{upstream_id}"
-    return f"{DATA_SOURCE}:{upstream_id}.{starts.astimezone(HELSINKI):%Y%m%d%H%M}"
+    return f"{DATA_SOURCE}:{upstream_id}.{stamp}"
 
 
 def parse_event_id(value: str) -> tuple[str, str | None] | None:
@@ -209,7 +215,7 @@ class EventSource:
     starts: datetime | None
     ends: datetime | None
     channel_id: str | None = None
-    sub_starts: list[datetime] = field(default_factory=list)
+    sub_stamps: list[str] = field(default_factory=list)
 
 
 def _type_id(source: EventSource) -> str:
@@ -240,7 +246,8 @@ def event_object(
 ) -> dict[str, Any]:
     """One Linked Events v1 Event; `include` embeds location and keywords."""
     doc = source.document
-    identifier = event_id(source.upstream_id, source.starts if source.kind == "sub" else None)
+    own_stamp = start_stamp(source.starts) if source.kind == "sub" and source.starts else None
+    identifier = event_id(source.upstream_id, own_stamp)
     keyword_ids = (
         [keyword_id("stage", s) for s in source.stages]
         + [keyword_id("theme", t) for t in source.themes]
@@ -278,7 +285,7 @@ def event_object(
         else None,
         "super_event_type": "recurring" if source.kind == "super" else None,
         "sub_events": [
-            _ref(base, "event", event_id(source.upstream_id, s)) for s in source.sub_starts
+            _ref(base, "event", event_id(source.upstream_id, s)) for s in source.sub_stamps
         ]
         if source.kind == "super"
         else [],

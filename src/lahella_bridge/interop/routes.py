@@ -181,9 +181,7 @@ async def _keyword_counts(session: SessionDep) -> dict[str, int]:
     return {kid: counts[column].get(term.slug, 0) for kid, column, term in le.all_keywords()}
 
 
-def _source(
-    kind: str, activity: Any, occurrence: Any, sub_starts: list[datetime]
-) -> le.EventSource:
+def _source(kind: str, activity: Any, occurrence: Any, sub_stamps: list[str]) -> le.EventSource:
     starts = occurrence.starts if occurrence is not None else activity.first_starts
     ends = (occurrence.ends or occurrence.starts) if occurrence is not None else activity.last_ends
     return le.EventSource(
@@ -198,7 +196,7 @@ def _source(
         starts=starts,
         ends=ends,
         channel_id=str(occurrence.channel_id) if occurrence is not None else None,
-        sub_starts=sub_starts,
+        sub_stamps=sub_stamps,
     )
 
 
@@ -209,13 +207,13 @@ async def le_list_events(request: Request, session: SessionDep) -> JSONResponse:
     query = event_query(request)
     count, rows = await repository.linked_events(session, query, size, (page - 1) * size)
     supers = [a.id for kind, a, _ in rows if kind == "super"]
-    starts = await repository.session_starts(session, supers) if supers else {}
+    stamps = await repository.session_stamps(session, supers) if supers else {}
     include = _include(request)
     counts = await _keyword_counts(session) if "keywords" in include else None
     data = [
         le.event_object(
             _base(request),
-            _source(kind, a, o, starts.get(a.id, [])),
+            _source(kind, a, o, stamps.get(a.id, [])),
             include=include,
             keyword_counts=counts,
         )
@@ -247,12 +245,12 @@ async def le_get_event(event_id: str, request: Request, session: SessionDep) -> 
         )[0]
     else:
         kind = "super"
-    sub_starts = (await repository.session_starts(session, [activity.id])).get(activity.id, [])
+    sub_stamps = (await repository.session_stamps(session, [activity.id])).get(activity.id, [])
     include = _include(request)
     counts = await _keyword_counts(session) if "keywords" in include else None
     body = le.event_object(
         _base(request),
-        _source(kind, activity, occurrence, sub_starts),
+        _source(kind, activity, occurrence, sub_stamps),
         include=include,
         keyword_counts=counts,
     )
