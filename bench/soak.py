@@ -5,7 +5,7 @@ left behind, or DATABASE_URL), starts `lahella-bridge serve`, drives it with wrk
 Lua script: listings, filtered events, search, stages, PTV, RPDE, iCalendar, 304s), samples
 the server's RSS every 10 s and prints JSON: errors (goal 0), p99, RSS growth (goal < 10 %).
 
-    uv run python bench/soak.py --data-dir /tmp/bench-api-pg2 --seconds 600
+    uv run python bench/soak.py --data-dir /tmp/bench-api-pg --seconds 600
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=600)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--warmup-seconds",
+        type=int,
+        default=60,
+        help="load before the measured run: fills the bounded response cache (64 MiB)",
+    )
     parser.add_argument("--data-dir")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args()
@@ -104,13 +110,13 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        warm = subprocess.run(
-            ["wrk", "-t2", "-c8", "-d20s", "-s", script(), base],
+        rss_idle = rss_mb(server.pid)
+        subprocess.run(
+            ["wrk", "-t2", "-c8", f"-d{args.warmup_seconds}s", "-s", script(), base],
             capture_output=True,
             text=True,
             check=True,
         )
-        del warm
         stop = threading.Event()
 
         def sample() -> None:
@@ -149,9 +155,9 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     socket_errors = re.search(r"Socket errors: (.*)", output)
     p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", output)
     factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99[2]] if p99 else 0
+    # Measured from the end of the warm-up, when the bounded response cache has filled:
+    # growth from there on is what a leak would show.
     first, last = samples[0][1], samples[-1][1]
-    # After the first minute the response cache (bounded, 64 MiB) has filled: growth from
-    # there on is what a leak would show.
     warm = next((rss for at, rss in samples if at >= 60), first)
     return {
         "benchmark": "soak",
@@ -161,6 +167,8 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
         "non_2xx_3xx": int(errors[1]) if errors else 0,
         "socket_errors": socket_errors[1] if socket_errors else "none",
         "p99_ms": round(float(p99[1]) * factor, 2) if p99 else None,
+        "warmup_seconds": args.warmup_seconds,
+        "rss_mb_idle_before_warmup": round(rss_idle, 1),
         "rss_mb_start": round(first, 1),
         "rss_mb_end": round(last, 1),
         "rss_growth": round(last / first - 1, 3),

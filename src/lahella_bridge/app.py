@@ -162,7 +162,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             return await repository.data_version(session)
 
     # Added inside out: gzip, then the cache/ETag/metrics layer, then CORS outermost.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(HttpLayer, version=VersionProbe(read_version), cache=ResponseCache())
     if settings.cors_origins:
         app.add_middleware(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -50,6 +52,16 @@ def database_url(settings: Settings) -> Iterator[str]:
         yield asyncpg_url(url)
 
 
+def decode_json(text: str | bytes) -> Any:
+    """jsonb as Python, with orjson: a town's month of calendar decodes 4,000 activity
+    documents, a second with the standard library. Numbers orjson cannot hold (beyond
+    64 bits, which upstream JSON may carry) fall back to the standard parser."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, statement_timeout_ms: int | None = None
 ) -> AsyncEngine:
@@ -71,6 +83,7 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        json_deserializer=decode_json,
         connect_args={"server_settings": server_settings, "timeout": 5},
     )
 

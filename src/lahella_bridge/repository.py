@@ -48,6 +48,7 @@ from lahella_bridge.richtext import strip_nul
 from lahella_bridge.schedule import HELSINKI
 
 HARVEST_LOCK_ID = 0x1A4E11A1
+ACTIVITY_SLICE = 200  # activities decoded per await when many are read at once
 
 
 def content_hash(value: Any) -> str:
@@ -863,14 +864,12 @@ async def list_events(
     offset: int,
 ) -> tuple[int, Sequence[tuple[Occurrence, Activity]]]:
     """Occurrences starting in [start, end) of matching activities, by start time."""
-    base = select(Occurrence, Activity).join(Activity, Activity.id == Occurrence.activity_id)
     if _calendar_only(filters):
         count, ids = await _calendar_page(session, filters, start, end, limit, offset)
         found = {
-            row[0].id: (row[0], row[1])
-            for row in await session.execute(base.where(Occurrence.id.in_(ids)))
+            o.id: o for o in await session.scalars(select(Occurrence).where(Occurrence.id.in_(ids)))
         }
-        return count, [found[i] for i in ids if i in found]
+        return count, await _with_activities(session, [found[i] for i in ids if i in found])
     conditions = [
         *activity_conditions(replace(filters, municipality=None)),
         Occurrence.starts >= start,
@@ -893,13 +892,27 @@ async def list_events(
         .join(Activity, Activity.id == Occurrence.activity_id)
         .where(*conditions)
     )
-    rows = await session.execute(
-        base.where(*conditions)
+    page = await session.scalars(
+        select(Occurrence)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(*conditions)
         .order_by(Occurrence.starts, Occurrence.id)
         .limit(limit)
         .offset(offset)
     )
-    return int(total or 0), [(row[0], row[1]) for row in rows]
+    return int(total or 0), await _with_activities(session, list(page))
+
+
+async def _with_activities(
+    session: AsyncSession, occurrences: Sequence[Occurrence]
+) -> list[tuple[Occurrence, Activity]]:
+    """Sessions paired with their activities, each activity read once however many of its
+    sessions there are (a month's calendar of a town: 5,000 sessions, 1,000 activities)."""
+    activities = {
+        a.id: a
+        for a in await activities_by_ids(session, list({o.activity_id: None for o in occurrences}))
+    }
+    return [(o, activities[o.activity_id]) for o in occurrences if o.activity_id in activities]
 
 
 async def term_counts(session: AsyncSession, column: str) -> dict[str, int]:
@@ -1010,10 +1023,18 @@ async def ptv_rows(
 
 
 async def activities_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Activity]:
-    """Live activities among `ids`, in the order asked."""
-    rows = await session.scalars(
-        select(Activity).where(Activity.id.in_(list(ids)), *activity_conditions(ActivityFilters()))
+    """Live activities among `ids`, in the order asked.
+
+    Thousands of them (a town's calendar for a month) are read in slices through a cursor,
+    so that decoding their documents does not hold the event loop for a second."""
+    statement = select(Activity).where(
+        Activity.id.in_(list(ids)), *activity_conditions(ActivityFilters())
     )
+    if len(ids) <= ACTIVITY_SLICE:
+        rows = list(await session.scalars(statement))
+    else:
+        stream = await session.stream_scalars(statement.execution_options(yield_per=ACTIVITY_SLICE))
+        rows = [row async for row in stream]
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
