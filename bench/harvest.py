@@ -82,12 +82,14 @@ async def fresh_database(server_url: str, name: str) -> str:
 
 
 async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
+    from lahella_bridge.cli import tune_garbage_collection
     from lahella_bridge.db import create_engine
     from lahella_bridge.harvest import Harvester
     from lahella_bridge.sample.upstream import SAMPLE_COOKIES
     from lahella_bridge.upstream.client import ClientSettings, LahellaClient
 
     process, upstream = start_upstream(count)
+    tune_garbage_collection()  # as the `harvest` and `serve` commands do
     try:
         client = ClientSettings(base_url=upstream, cookies=SAMPLE_COOKIES, page_size=page_size)
         started = time.perf_counter()

@@ -62,6 +62,16 @@ def decode_json(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def encode_json(value: Any) -> str:
+    """Python as JSON text for jsonb parameters, with orjson: a harvest writes the raw record,
+    the document and the PTV body of every activity. What orjson refuses (integers beyond
+    64 bits, non-string keys) goes through the standard encoder."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, statement_timeout_ms: int | None = None
 ) -> AsyncEngine:
@@ -83,6 +93,7 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        json_serializer=encode_json,
         json_deserializer=decode_json,
         connect_args={"server_settings": server_settings, "timeout": 5},
     )

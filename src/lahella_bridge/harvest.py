@@ -292,6 +292,8 @@ class Harvester:
                     self.on_progress(report)
             await sweep.flush()
         finally:
+            # Whatever stopped the listing, the batch already handed over is committed.
+            await sweep.settle()
             report.retries = progress.retries
             report.complete = progress.complete
             totals = [t for t in progress.totals.values() if t is not None]
@@ -359,6 +361,7 @@ class _Sweep:
     batch: list[tuple[NormalisedActivity, Any, str]] = field(default_factory=list)
     quarantine: list[tuple[str, Any, str]] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    writing: asyncio.Task[None] | None = None
 
     async def take(self, raw: Any) -> None:
         report, mapping = self.report, self.mapping
@@ -401,22 +404,40 @@ class _Sweep:
             await self.flush()
 
     async def flush(self) -> None:
-        """Commit one batch: a crash later leaves every committed record consistent."""
+        """Hand the batch to a writer task and go on normalising the next one meanwhile:
+        PostgreSQL works on one batch while Python maps the next (one batch in flight)."""
+        await self.settle()
         if not (self.batch or self.quarantine or self.released):
             return
+        batch, quarantine, released = self.batch, self.quarantine, self.released
+        self.batch, self.quarantine, self.released = [], [], []
+        self.writing = asyncio.create_task(self._write(batch, quarantine, released))
+
+    async def settle(self) -> None:
+        """Wait until the batch in flight is committed; its failure is the run's."""
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            await writing
+
+    async def _write(
+        self,
+        batch: list[tuple[NormalisedActivity, Any, str]],
+        quarantine: list[tuple[str, Any, str]],
+        released: list[str],
+    ) -> None:
+        """Commit one batch: a crash later leaves every committed record consistent."""
         source = self.mapping.name
         async with self.sessions.begin() as session:
-            created, updated = await repository.upsert_activities(session, source, self.batch)
-            for key, raw, reason in self.quarantine:
+            created, updated = await repository.upsert_activities(session, source, batch)
+            for key, raw, reason in quarantine:
                 await repository.quarantine(session, source, self.report.run_id, key, raw, reason)
-            await repository.release_from_quarantine(session, source, self.released)
+            await repository.release_from_quarantine(session, source, released)
             if created or updated:
                 await repository.hide_duplicates(session)
                 await repository.bump_data_version(session)
         self.report.created += created
         self.report.updated += updated
-        self.report.unchanged += len(self.batch) - created - updated
-        self.batch, self.quarantine, self.released = [], [], []
+        self.report.unchanged += len(batch) - created - updated
 
 
 async def renormalise_stored(engine: AsyncEngine, now: datetime | None = None) -> tuple[int, int]:
