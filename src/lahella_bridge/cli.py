@@ -65,10 +65,11 @@ def tune_garbage_collection() -> None:
 
     Rendering a town's calendar decodes 4,000 activity documents, and with the default
     thresholds the collector rescanned the heap so often that it took two thirds of that
-    time (120 -> 48 us a document); a harvest spent 30 % of its CPU on it. What is alive at
-    start-up is frozen out of every collection; young objects are collected 70x less often."""
+    time (120 -> 36 us a document with these settings). What is alive at start-up is frozen
+    out of every collection; young objects are collected 14x less often. Higher thresholds
+    (50,000) were faster still but let a 100k harvest's garbage reach 600 MB."""
     gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _serve(settings: Settings, url: str) -> None:

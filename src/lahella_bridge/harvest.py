@@ -32,7 +32,9 @@ from lahella_bridge.upstream.schemas import Publication, raw_publication_state
 
 log = structlog.get_logger(__name__)
 
-BATCH_SIZE = 500
+# Records per transaction. Two batches are in memory at once (one being written while the
+# next is mapped), each about 25 MB of raw and normalised records.
+BATCH_SIZE = 250
 # An incremental PTV window starts this much before the last run, for clock skew.
 PTV_OVERLAP = timedelta(minutes=10)
 
