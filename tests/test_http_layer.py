@@ -77,3 +77,49 @@ async def test_an_expired_entry_is_served_while_it_is_recomputed_in_the_backgrou
         assert (expired.text, meanwhile.text) == ("feed 1", "feed 1") and waited < 0.15
         await asyncio.sleep(0.3)
         assert (await client.get("/v1/events.ics")).text == "feed 2" and calls == 2
+
+
+async def test_shutdown_cancels_background_recomputations_before_the_app_stops() -> None:
+    """A recomputation must not outlive the database pool the app closes at shutdown."""
+    calls, running, running_at_shutdown = 0, 0, []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal calls, running
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            running_at_shutdown.append(running)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        calls += 1
+        running += 1
+        try:
+            await asyncio.sleep(0 if calls == 1 else 30)  # the recomputation is slow
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"feed"})
+        finally:
+            running -= 1
+
+    async def version() -> int:
+        return 1
+
+    layer = HttpLayer(app, VersionProbe(version), ResponseCache(ttl_s=0.05))
+    messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    sent: list[dict[str, Any]] = []
+
+    async def record(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    lifespan = asyncio.create_task(layer({"type": "lifespan"}, messages.get, record))
+    await messages.put({"type": "lifespan.startup"})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=layer), base_url="http://t"
+    ) as client:
+        await client.get("/v1/events.ics")
+        await asyncio.sleep(0.1)  # expired: the next request starts a recomputation
+        assert (await client.get("/v1/events.ics")).text == "feed"
+        await asyncio.sleep(0.05)
+        assert running == 1
+    await messages.put({"type": "lifespan.shutdown"})
+    await asyncio.wait_for(lifespan, 5)
+    assert running_at_shutdown == [0] and sent[-1]["type"] == "lifespan.shutdown.complete"

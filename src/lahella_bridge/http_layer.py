@@ -130,6 +130,9 @@ class HttpLayer:
         self._refreshing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._ending_refreshes(receive), send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -244,6 +247,20 @@ class HttpLayer:
         task = asyncio.create_task(run())
         self._refreshing.add(task)
         task.add_done_callback(self._refreshing.discard)
+
+    def _ending_refreshes(self, receive: Receive) -> Receive:
+        """The lifespan's `receive`: at shutdown, background recomputations are cancelled
+        before the app closes the database pool they read from."""
+
+        async def lifespan_receive() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                for task in self._refreshing:
+                    task.cancel()
+                await asyncio.gather(*self._refreshing, return_exceptions=True)
+            return message
+
+        return lifespan_receive
 
     async def _finish(
         self,
