@@ -16,6 +16,8 @@ from lahella_bridge import ptv
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
 from lahella_bridge.dedupe import match_keys, normal_text, supplement, without_supplement
+from lahella_bridge.normalise import Context
+from lahella_bridge.normalise_ptv import normalise_ptv
 from lahella_bridge.sample.data import now_for
 from lahella_bridge.sample.ptv_data import ARCHIVABLE, generate_ptv, sample_id
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
@@ -388,3 +390,29 @@ async def test_with_only_the_ptv_source_a_newcomer_gets_a_working_service(
         channel = (await api.get(f"/ptv/v11/ServiceChannel/{channel_id}")).json()
         schema = ptv.CHANNEL_SCHEMAS[channel["serviceChannelType"]]
         assert not list(validator(schema).iter_errors(channel))
+
+
+def test_a_service_is_placed_by_the_channels_it_is_still_offered_through() -> None:
+    """A sote service whose online and phone channels were withdrawn is no longer in the
+    stage of electronic channels; the same service with them live is."""
+    sample = generate_ptv()
+    digital = "sahkoiset-kanavat"
+
+    def bundle(service: dict[str, Any], withdrawn: bool) -> dict[str, Any]:
+        channels = []
+        for link in service["serviceChannels"]:
+            channel = dict(sample.channels[link["serviceChannel"]["id"]])
+            if withdrawn and channel["serviceChannelType"] in ("EChannel", "Phone"):
+                channel["publishingStatus"] = "Withdrawn"
+            channels.append(channel)
+        owner = sample.organizations[service["mainOrganization"]["id"]]
+        return {"service": service, "channels": channels, "organization": owner}
+
+    context = Context(now=now_for(date.today()))
+    placed = [
+        (normalise_ptv(bundle(s, False), context), normalise_ptv(bundle(s, True), context))
+        for s in sample.services.values()
+    ]
+    digital_ones = [(live, gone) for live, gone in placed if digital in live.stages]
+    assert digital_ones
+    assert all(digital not in gone.stages for _, gone in digital_ones)

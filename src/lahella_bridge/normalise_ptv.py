@@ -238,9 +238,13 @@ def _contacts(channels: list[PtvChannel]) -> list[dict[str, Any]]:
 
 
 def _placement(
-    bundle: PtvBundle, names: Labels, summary: Labels, org_type: str | None
+    service: PtvService,
+    channels: list[PtvChannel],
+    names: Labels,
+    summary: Labels,
+    org_type: str | None,
 ) -> tuple[str, Placement]:
-    service = bundle.service
+    """Classified by the channels the service is still offered through."""
     return classify_ptv(
         PtvFeatures(
             service_classes=tuple(c.code for c in service.serviceClasses if c.code),
@@ -248,7 +252,7 @@ def _placement(
             life_events=tuple(c.code for c in service.lifeEvents if c.code),
             organization_type=org_type,
             channel_types=tuple(
-                CHANNEL_KINDS.get(c.serviceChannelType or "", "web") for c in bundle.channels
+                CHANNEL_KINDS.get(c.serviceChannelType or "", "web") for c in channels
             ),
             text=" ".join([*names.values(), *summary.values()]),
         )
@@ -271,13 +275,13 @@ def normalise_ptv(raw: Any, context: Context) -> NormalisedActivity:
     description = _texts(service.serviceDescriptions, "Description")
     organisation = _organisation(bundle, raw.get("organization"), context)
     org_type = bundle.organization.organizationType if bundle.organization else None
-    kind, placement = _placement(bundle, names, summary, org_type)
     live = [
         (channel, body)
         for channel, body in zip(bundle.channels, raw.get("channels") or [], strict=True)
         if channel.publishingStatus in (None, PUBLISHED)
     ]
     channels = [channel for channel, _ in live]
+    kind, placement = _placement(service, channels, names, summary, org_type)
     built = [_channel(c, body, service_id, names.get("fi")) for c, body in live]
     municipalities = _municipalities(service, channels)
     is_free = {"FreeOfCharge": True, "Chargeable": False}.get(service.serviceChargeType or "")
