@@ -11,8 +11,8 @@ import httpx
 from lahella_bridge.http_layer import CachedResponse, HttpLayer, ResponseCache, VersionProbe
 
 
-def entry(size: int) -> CachedResponse:
-    return CachedResponse(200, [], b"x" * size, b'"e"', 0.0)
+def entry(size: int, cost_s: float = 0.0) -> CachedResponse:
+    return CachedResponse(200, [], b"x" * size, b'"e"', 0.0, cost_s)
 
 
 def test_cache_evicts_oldest_entries_to_stay_within_its_byte_budget() -> None:
@@ -25,6 +25,20 @@ def test_cache_evicts_oldest_entries_to_stay_within_its_byte_budget() -> None:
     assert cache.get(("big",)) is None and cache.size <= 1000
     cache.put((4,), entry(100))  # replacing an entry releases its old size
     assert cache.size == sum(len(e.body) for e in cache._entries.values())
+
+
+def test_cheap_entries_are_evicted_before_expensive_ones_up_to_half_the_budget() -> None:
+    cache = ResponseCache(max_entries=100, max_bytes=1000, max_entry_bytes=600, ttl_s=1e12)
+    cache.put(("calendar",), entry(300, cost_s=4.0))
+    for n in range(10):
+        cache.put((n,), entry(200))
+    # Ten one-off pages later the calendar is still there; the oldest pages went.
+    assert cache.get(("calendar",)) is not None and cache.get((0,)) is None
+    assert cache.size <= 1000 and cache.get((9,)) is not None
+    # Expensive entries beyond half the budget: the least recently used of them goes.
+    cache.put(("stages",), entry(300, cost_s=2.0))
+    assert cache.get(("calendar",)) is None and cache.get(("stages",)) is not None
+    assert cache.expensive_size == 300 and cache.size <= 1000
 
 
 async def test_identical_misses_at_the_same_time_are_computed_once() -> None:

@@ -33,6 +33,9 @@ CACHEABLE_PREFIXES = ("/v1/", "/ptv/", "/linkedevents/", "/hsds", "/embed/")
 VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
 FOLLOW_TIMEOUT_S = 30.0  # how long a request waits for an identical one being computed
 KEPT_ON_304 = (b"etag", b"cache-control", b"vary", b"x-request-id")
+# A response that took this long to compute (a town's calendar: seconds) is evicted only
+# after the cheap ones, while such responses fill at most half of the cache.
+EXPENSIVE_S = 0.5
 
 
 @dataclass
@@ -42,10 +45,13 @@ class CachedResponse:
     body: bytes
     etag: bytes
     stored_at: float
+    cost_s: float = 0.0  # how long it took to compute
 
 
 class ResponseCache:
-    """An LRU of successful GET responses, bounded in entries and in bytes."""
+    """An LRU of successful GET responses, bounded in entries and in bytes, that keeps
+    expensive responses over cheap ones: many one-off list pages must not push out the
+    calendar feed that every subscriber asks for and that takes seconds to rebuild."""
 
     def __init__(
         self,
@@ -57,6 +63,7 @@ class ResponseCache:
         self.max_entries, self.max_bytes, self.ttl_s = max_entries, max_bytes, ttl_s
         self.max_entry_bytes = max_entry_bytes
         self.size = 0
+        self.expensive_size = 0
         self._entries: OrderedDict[tuple[Any, ...], CachedResponse] = OrderedDict()
 
     def get(self, key: tuple[Any, ...], *, stale_ok: bool = False) -> CachedResponse | None:
@@ -71,14 +78,29 @@ class ResponseCache:
     def put(self, key: tuple[Any, ...], entry: CachedResponse) -> None:
         if len(entry.body) > self.max_entry_bytes:
             return  # a huge body (a full calendar, say) would evict everything else
-        previous = self._entries.pop(key, None)
-        if previous is not None:
-            self.size -= len(previous.body)
+        self._remove(key)
         self._entries[key] = entry
         self.size += len(entry.body)
+        if entry.cost_s >= EXPENSIVE_S:
+            self.expensive_size += len(entry.body)
         while len(self._entries) > self.max_entries or self.size > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self.size -= len(evicted.body)
+            self._remove(self._victim())
+
+    def _victim(self) -> tuple[Any, ...]:
+        """The least recently used cheap entry; the least recently used expensive one
+        while expensive entries fill more than half the cache."""
+        over_half = self.expensive_size > self.max_bytes // 2
+        return next(
+            (k for k, e in self._entries.items() if (e.cost_s >= EXPENSIVE_S) == over_half),
+            next(iter(self._entries)),
+        )
+
+    def _remove(self, key: tuple[Any, ...]) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry.body)
+            if entry.cost_s >= EXPENSIVE_S:
+                self.expensive_size -= len(entry.body)
 
 
 class VersionProbe:
@@ -113,12 +135,14 @@ def _etag_matches(scope: Scope, etag: bytes) -> bool:
     )
 
 
-def _entry(start: dict[str, Any], body: bytes) -> CachedResponse:
-    """A response as the cache keeps it, with its ETag (a digest of the body)."""
+def _entry(start: dict[str, Any], body: bytes, since: float) -> CachedResponse:
+    """A response as the cache keeps it, with its ETag (a digest of the body) and what it
+    cost to compute (from `since`, a monotonic time)."""
     etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
     headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"etag")]
     headers.append((b"etag", etag))
-    return CachedResponse(start["status"], headers, body, etag, time.monotonic())
+    now = time.monotonic()
+    return CachedResponse(start["status"], headers, body, etag, now, now - since)
 
 
 class HttpLayer:
@@ -173,7 +197,7 @@ class HttpLayer:
         leading = key if key is not None and key not in self._inflight else None
         if leading is not None:
             self._inflight[leading] = asyncio.Event()
-        captured: dict[str, Any] = {"body": []}
+        captured: dict[str, Any] = {"body": [], "since": time.monotonic()}
 
         async def capture(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -223,6 +247,7 @@ class HttpLayer:
         """Recompute an expired entry with no request waiting for it."""
         self._inflight[key] = asyncio.Event()
         captured: dict[str, Any] = {"body": []}
+        since = time.monotonic()
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": b"", "more_body": False}
@@ -238,7 +263,7 @@ class HttpLayer:
                 await self.app(dict(scope), receive, capture)
                 start = captured.get("start")
                 if start is not None and start["status"] == 200:
-                    self.cache.put(key, _entry(start, b"".join(captured["body"])))
+                    self.cache.put(key, _entry(start, b"".join(captured["body"]), since))
             except Exception:
                 log.exception("cache.refresh_failed", path=scope["path"])
             finally:
@@ -270,7 +295,7 @@ class HttpLayer:
         key: tuple[Any, ...] | None,
         status: list[int],
     ) -> None:
-        entry = _entry(captured["start"], b"".join(captured["body"]))
+        entry = _entry(captured["start"], b"".join(captured["body"]), captured["since"])
         if key is not None:
             self.cache.put(key, entry)
         status[0] = await self._replay(scope, send, entry, None)
