@@ -3,7 +3,10 @@
 Reuses a database that already holds the sample data (e.g. the one `bench/api.py --data-dir`
 left behind, or DATABASE_URL), starts `lahella-bridge serve`, drives it with wrk (mixed
 Lua script: listings, filtered events, search, stages, PTV, RPDE, iCalendar, 304s), samples
-the server's RSS every 10 s and prints JSON: errors (goal 0), p99, RSS growth (goal < 10 %).
+the server's RSS every 10 s and prints JSON: errors (goal 0), p99, RSS growth (goal < 10 %),
+and the requests the server itself logged as slower than a second. RSS growth is measured
+after a warm-up that requests every URL of the workload once and then loads it for a minute
+(`--warmup-seconds`): the bounded response cache has reached its working set by then.
 
     uv run python bench/soak.py --data-dir /tmp/bench-api-pg --seconds 600
 """
@@ -20,23 +23,38 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-MIXED_LUA = """
-local paths = {
-  "/v1/activities?page_size=20", "/v1/activities?municipality=564&theme=fyysinen-terveys",
-  "/v1/activities?q=vertais", "/v1/stages?items_per_stage=3", "/v1/themes",
-  "/v1/events?municipality=678", "/v1/events?theme=mielen-hyvinvointi&lang=sv",
-  "/v1/events.ics?municipality=305", "/v1/changes/activities?limit=50",
-  "/ptv/v11/Service/list/area/Municipality/code/564", "/v1/organizations",
-  "/linkedevents/v1/event/?division=ocd-division/country:fi/kunta:oulu",
-  "/hsds/services?per_page=20", "/embed/activities?municipality=564",
-}
-local towns = {"564", "678", "977", "305", "244"}
+FIXED_PATHS = [
+    "/v1/activities?page_size=20",
+    "/v1/activities?municipality=564&theme=fyysinen-terveys",
+    "/v1/activities?q=vertais",
+    "/v1/stages?items_per_stage=3",
+    "/v1/themes",
+    "/v1/events?municipality=678",
+    "/v1/events?theme=mielen-hyvinvointi&lang=sv",
+    "/v1/events.ics?municipality=305",
+    "/v1/changes/activities?limit=50",
+    "/ptv/v11/Service/list/area/Municipality/code/564",
+    "/v1/organizations",
+    "/linkedevents/v1/event/?division=ocd-division/country:fi/kunta:oulu",
+    "/hsds/services?per_page=20",
+    "/embed/activities?municipality=564",
+]
+TOWNS = ["564", "678", "977", "305", "244"]
+PAGES, DAYS = 20, 200
+MIXED_LUA = (
+    "local paths = {"
+    + ", ".join(f'"{p}"' for p in FIXED_PATHS)
+    + "}\nlocal towns = {"
+    + ", ".join(f'"{t}"' for t in TOWNS)
+    + "}\n"
+    + f"""
 math.randomseed(os.time())
 request = function()
   local r = math.random(1, 10)
@@ -44,14 +62,28 @@ request = function()
     return wrk.format("GET", paths[math.random(#paths)])
   elseif r <= 8 then
     return wrk.format("GET", "/v1/activities?municipality=" .. towns[math.random(#towns)] ..
-      "&page=" .. math.random(1, 20))
+      "&page=" .. math.random(1, {PAGES}))
   else
-    local day = math.random(0, 200)
+    local day = math.random(0, {DAYS})
     return wrk.format("GET", "/v1/events?start=" ..
       os.date("!%Y-%m-%dT00:00:00Z", os.time() + day * 86400))
   end
 end
 """
+)
+
+
+def every_url() -> list[str]:
+    """Each URL the mixed workload can ask for (the Lua script above draws from these)."""
+    today = datetime.now(UTC)
+    return [
+        *FIXED_PATHS,
+        *(f"/v1/activities?municipality={t}&page={p}" for t in TOWNS for p in range(1, PAGES + 1)),
+        *(
+            f"/v1/events?start={today + timedelta(days=d):%Y-%m-%dT00:00:00Z}"
+            for d in range(DAYS + 1)
+        ),
+    ]
 
 
 def rss_mb(pid: int) -> float:
@@ -94,13 +126,15 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
         "LAHELLA_BRIDGE_HARVEST_INTERVAL_MINUTES": "0",
         "LAHELLA_BRIDGE_LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server_log = Path(tempfile.mkdtemp(prefix="soak-")) / "server.log"
+    with server_log.open("wb") as log_file:  # the server keeps its own handle
+        server = subprocess.Popen(
+            [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env={**env, "LAHELLA_BRIDGE_LOG_FORMAT": "json"},
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     base = f"http://127.0.0.1:{port}"
     samples: list[tuple[float, float]] = []
     try:
@@ -111,6 +145,13 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
             except httpx.HTTPError:
                 time.sleep(0.2)
         rss_idle = rss_mb(server.pid)
+        # Warm-up: every URL of the workload once (the response cache reaches its working
+        # set), then a minute of load; RSS growth is measured from there.
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for name in ("accept", "accept-encoding"):  # wrk sends neither: same cache keys
+                del client.headers[name]
+            for url in every_url():
+                client.get(url).raise_for_status()
         subprocess.run(
             ["wrk", "-t2", "-c8", f"-d{args.warmup_seconds}s", "-s", script(), base],
             capture_output=True,
@@ -161,6 +202,7 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     warm = next((rss for at, rss in samples if at >= 60), first)
     return {
         "benchmark": "soak",
+        "slow_requests_over_1s": slow_requests(server_log),
         "seconds": args.seconds,
         "connections": args.connections,
         "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
@@ -176,6 +218,18 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
         "rss_growth_after_first_minute": round(last / warm - 1, 3),
         "rss_samples": samples,
     }
+
+
+def slow_requests(server_log: Path) -> dict[str, Any]:
+    """The server's own warnings for requests over a second, counted by URL, with the worst."""
+    found: dict[str, list[float]] = {}
+    for line in server_log.read_text("utf-8", errors="replace").splitlines():
+        if '"http.request"' not in line:
+            continue
+        event = json.loads(line)
+        url = event["path"] + ("?" + event["query"] if event.get("query") else "")
+        found.setdefault(url, []).append(event["ms"])
+    return {url: {"count": len(ms), "max_ms": max(ms)} for url, ms in sorted(found.items())}
 
 
 def script() -> str:

@@ -36,6 +36,10 @@ KEPT_ON_304 = (b"etag", b"cache-control", b"vary", b"x-request-id")
 # A response that took this long to compute (a town's calendar: seconds) is evicted only
 # after the cheap ones, while such responses fill at most half of the cache.
 EXPENSIVE_S = 0.5
+SLOW_REQUEST_S = 1.0
+# Background recomputations at a time. Entries cached together expire together; run all at
+# once, their refreshes held every request of the process for 1-1.7 s once a minute (soak).
+REFRESH_CONCURRENCY = 2
 
 
 @dataclass
@@ -152,6 +156,7 @@ class HttpLayer:
         # instead of computing it again (a calendar feed takes seconds).
         self._inflight: dict[tuple[Any, ...], asyncio.Event] = {}
         self._refreshing: set[asyncio.Task[None]] = set()
+        self._refresh_slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -170,10 +175,12 @@ class HttpLayer:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             metrics.observe_request(scope["method"], route, status[0], elapsed)
-            log.info(
+            # Slow requests are warnings: operators running at WARNING still see them.
+            (log.warning if elapsed >= SLOW_REQUEST_S else log.info)(
                 "http.request",
                 method=scope["method"],
                 path=scope["path"],
+                query=scope["query_string"].decode("latin-1"),
                 status=status[0],
                 ms=round(elapsed * 1000, 1),
             )
@@ -247,7 +254,6 @@ class HttpLayer:
         """Recompute an expired entry with no request waiting for it."""
         self._inflight[key] = asyncio.Event()
         captured: dict[str, Any] = {"body": []}
-        since = time.monotonic()
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": b"", "more_body": False}
@@ -260,7 +266,9 @@ class HttpLayer:
 
         async def run() -> None:
             try:
-                await self.app(dict(scope), receive, capture)
+                async with self._refresh_slots:  # the stale entry is served meanwhile
+                    since = time.monotonic()
+                    await self.app(dict(scope), receive, capture)
                 start = captured.get("start")
                 if start is not None and start["status"] == 200:
                     self.cache.put(key, _entry(start, b"".join(captured["body"]), since))
