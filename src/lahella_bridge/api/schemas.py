@@ -5,16 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any, Generic, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge.models import Activity, Occurrence, Organisation
 from lahella_bridge.normalise import public_url
+from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import pick
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 T = TypeVar("T")
 
 

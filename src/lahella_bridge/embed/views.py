@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import segno
 
 from lahella_bridge.normalise import public_url
+from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import localised, taxonomy
-
-HELSINKI = ZoneInfo("Europe/Helsinki")
 
 UI: dict[str, dict[str, str]] = {
     "fi": {

@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from lahella_bridge.normalise import public_url
+from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import Term, taxonomy
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 DATA_SOURCE = "lahella"
 INTERNET_PLACE = "lahella:internet"
 KEYWORD_KINDS = {"stage": "stages", "theme": "themes", "type": "activity_types"}

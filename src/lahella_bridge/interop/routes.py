@@ -19,6 +19,7 @@ from lahella_bridge import repository
 from lahella_bridge.interop import hsds
 from lahella_bridge.interop import linkedevents as le
 from lahella_bridge.repository import ActivityFilters, EventQuery
+from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import SessionDep
 
@@ -72,7 +73,7 @@ def _envelope(
 
 def _time(value: str, *, end: bool = False) -> datetime:
     """`today`, `now`, a date (start or end of that day in Helsinki) or a timestamp."""
-    now = datetime.now(le.HELSINKI)
+    now = datetime.now(HELSINKI)
     if value == "now":
         return now
     if value == "today":
@@ -83,9 +84,9 @@ def _time(value: str, *, end: bool = False) -> datetime:
         except ValueError:
             raise LinkedEventsError(f"{value!r} is not a date or time") from None
         if len(value) > 10:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=le.HELSINKI)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=HELSINKI)
         day = parsed.date()
-    moment = datetime.combine(day, time(0), tzinfo=le.HELSINKI)
+    moment = datetime.combine(day, time(0), tzinfo=HELSINKI)
     return moment + timedelta(days=1) if end else moment
 
 
@@ -233,7 +234,7 @@ async def le_get_event(event_id: str, request: Request, session: SessionDep) -> 
     if activity.deleted_at is not None:
         kind = "deleted"
     elif stamp is not None:
-        starts = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=le.HELSINKI)
+        starts = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=HELSINKI)
         occurrence = await repository.occurrence_at(session, activity.id, starts)
         if occurrence is None:
             return JSONResponse({"detail": "Not found."}, status_code=404)

@@ -10,9 +10,9 @@ import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
+from lahella_bridge.schedule import HELSINKI
+
 DEFAULT_COUNT = 320
 
 # (fi, sv, lat, lon, postal code, street)
