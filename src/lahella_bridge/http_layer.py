@@ -51,6 +51,10 @@ class CachedResponse:
     stored_at: float
     cost_s: float = 0.0  # how long it took to compute
 
+    @property
+    def expensive(self) -> bool:
+        return self.cost_s >= EXPENSIVE_S
+
 
 class ResponseCache:
     """An LRU of successful GET responses, bounded in entries and in bytes, that keeps
@@ -85,7 +89,7 @@ class ResponseCache:
         self._remove(key)
         self._entries[key] = entry
         self.size += len(entry.body)
-        if entry.cost_s >= EXPENSIVE_S:
+        if entry.expensive:
             self.expensive_size += len(entry.body)
         while len(self._entries) > self.max_entries or self.size > self.max_bytes:
             self._remove(self._victim())
@@ -95,7 +99,7 @@ class ResponseCache:
         while expensive entries fill more than half the cache."""
         over_half = self.expensive_size > self.max_bytes // 2
         return next(
-            (k for k, e in self._entries.items() if (e.cost_s >= EXPENSIVE_S) == over_half),
+            (k for k, e in self._entries.items() if e.expensive == over_half),
             next(iter(self._entries)),
         )
 
@@ -103,7 +107,7 @@ class ResponseCache:
         entry = self._entries.pop(key, None)
         if entry is not None:
             self.size -= len(entry.body)
-            if entry.cost_s >= EXPENSIVE_S:
+            if entry.expensive:
                 self.expensive_size -= len(entry.body)
 
 

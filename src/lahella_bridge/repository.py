@@ -866,9 +866,7 @@ async def list_events(
     """Occurrences starting in [start, end) of matching activities, by start time."""
     if _calendar_only(filters):
         count, ids = await _calendar_page(session, filters, start, end, limit, offset)
-        found = {
-            o.id: o for o in await session.scalars(select(Occurrence).where(Occurrence.id.in_(ids)))
-        }
+        found = await occurrences_by_id(session, ids)
         return count, await _with_activities(session, [found[i] for i in ids if i in found])
     conditions = [
         *activity_conditions(replace(filters, municipality=None)),
@@ -901,6 +899,14 @@ async def list_events(
         .offset(offset)
     )
     return int(total or 0), await _with_activities(session, list(page))
+
+
+async def occurrences_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Occurrence]:
+    """The sessions of a page, by id (none asked, no query)."""
+    if not ids:
+        return {}
+    found = await session.scalars(select(Occurrence).where(Occurrence.id.in_(list(ids))))
+    return {o.id: o for o in found}
 
 
 async def _with_activities(
@@ -1162,11 +1168,9 @@ async def _linked_calendar(
         )
     ).all()
     activities = {a.id: a for a in await activities_by_ids(session, [r.activity_id for r in page])}
-    occurrence_ids = [r.occurrence_id for r in page if r.occurrence_id is not None]
-    occurrences = {
-        o.id: o
-        for o in await session.scalars(select(Occurrence).where(Occurrence.id.in_(occurrence_ids)))
-    }
+    occurrences = await occurrences_by_id(
+        session, [r.occurrence_id for r in page if r.occurrence_id is not None]
+    )
     events: list[tuple[str, Activity, Occurrence | None]] = []
     for row in page:
         activity = activities.get(row.activity_id)  # None if retired since the page was read
@@ -1263,11 +1267,9 @@ async def linked_events(
             .offset(offset)
         )
     ).all()
-    occurrence_ids = [row.occurrence_id for row in rows if row.occurrence_id is not None]
-    occurrences = {}
-    if occurrence_ids:
-        found = await session.scalars(select(Occurrence).where(Occurrence.id.in_(occurrence_ids)))
-        occurrences = {o.id: o for o in found}
+    occurrences = await occurrences_by_id(
+        session, [row.occurrence_id for row in rows if row.occurrence_id is not None]
+    )
     return int(count or 0), [
         (row.kind, row.Activity, occurrences.get(row.occurrence_id)) for row in rows
     ]
