@@ -137,3 +137,29 @@ async def test_shutdown_cancels_background_recomputations_before_the_app_stops()
     await messages.put({"type": "lifespan.shutdown"})
     await asyncio.wait_for(lifespan, 5)
     assert running_at_shutdown == [0] and sent[-1]["type"] == "lifespan.shutdown.complete"
+
+
+async def test_requests_arriving_together_share_one_read_of_the_data_version() -> None:
+    """Once a second the version is read again; 32 busy connections used to start 32 reads."""
+    reads = 0
+
+    async def feed(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"feed"})
+
+    async def version() -> int:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.05)  # a query
+        return reads
+
+    probe = VersionProbe(version, every_s=0.2)
+    layer = HttpLayer(feed, probe, ResponseCache())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=layer), base_url="http://t"
+    ) as client:
+        first = await asyncio.gather(*(client.get("/v1/themes") for _ in range(32)))
+        assert reads == 1 and {r.text for r in first} == {"feed"}
+        await asyncio.sleep(0.25)  # the version is due to be read again
+        await asyncio.gather(*(client.get("/v1/themes") for _ in range(32)))
+    assert reads == 2 and await probe.current() == 2
