@@ -7,7 +7,13 @@ already has them), starts `lahella-bridge serve`, and measures, in the same run:
 - filtered /v1/events (municipality + theme + a window that moves per request, so the
   response cache misses) and `q` full-text search, at 32 connections (saturation: the
   latency there is mostly queueing) and at 2 connections (light load: the latency of one
-  request).
+  request);
+- the same three queries as a calendar or search box repeats them (a town, a theme, a
+  month from one of the next seven days; a word in a town), each URL requested once before
+  the case: what the consumers see once the response cache holds their views.
+Each case also reports the CPU milliseconds a request cost in the service, PostgreSQL and
+wrk, and the rate those costs allow on this machine's cores (`cpu_bound_requests_per_s`);
+with wrk's connections always busy, latency is connections / rate (Little's law).
 Prints one JSON document.
 
     uv run python bench/api.py --records 100000
@@ -25,18 +31,41 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
+from cpu_time import postmaster_of, process_seconds, reaped_children_seconds, server_seconds
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
-EVENTS_LUA = """
-local towns = {"564", "678", "977", "305", "244", "208", "069", "615", "535", "425"}
-local themes = {"fyysinen-terveys", "mielen-hyvinvointi", "vapaa-aika-ja-kulttuuri",
-  "suhteet-ja-osallisuus", "ruoka-liikkuminen-lepo", "oppiminen-ja-kasvu"}
+TOWNS = ["564", "678", "977", "305", "244", "208", "069", "615", "535", "425"]
+TOWN_NAMES = ["oulu", "raahe", "ylivieska", "kuusamo", "kempele", "kalajoki", "nivala"]
+THEMES = [
+    "fyysinen-terveys",
+    "mielen-hyvinvointi",
+    "vapaa-aika-ja-kulttuuri",
+    "suhteet-ja-osallisuus",
+    "ruoka-liikkuminen-lepo",
+    "oppiminen-ja-kasvu",
+]
+WORDS = ["vertais", "kuoro", "liikunta", "omaishoitaj", "kerho", "ruoka-apu", "luonto"]
+WORDS += ["nuorten", "digituki", "suru", "ensiapu", "lukupiiri", "tanssi", "kielikahvila"]
+WORDS += ["muisti"]
+SEARCH_TOWNS = ["", "&municipality=564", "&municipality=678", "&municipality=305"]
+
+
+def lua_list(values: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(value) for value in values) + "}"
+
+
+EVENTS_LUA = f"""
+local towns = {lua_list(TOWNS)}
+local themes = {lua_list(THEMES)}
 math.randomseed(os.time())
 request = function()
   local day = math.random(0, 300)
@@ -47,10 +76,9 @@ request = function()
   return wrk.format("GET", path)
 end
 """
-LINKED_EVENTS_LUA = """
-local towns = {"oulu", "raahe", "ylivieska", "kuusamo", "kempele", "kalajoki", "nivala"}
-local themes = {"fyysinen-terveys", "mielen-hyvinvointi", "vapaa-aika-ja-kulttuuri",
-  "suhteet-ja-osallisuus", "ruoka-liikkuminen-lepo", "oppiminen-ja-kasvu"}
+LINKED_EVENTS_LUA = f"""
+local towns = {lua_list(TOWN_NAMES)}
+local themes = {lua_list(THEMES)}
 math.randomseed(os.time())
 request = function()
   local day = math.random(0, 300)
@@ -61,10 +89,9 @@ request = function()
   return wrk.format("GET", path)
 end
 """
-SEARCH_LUA = """
-local words = {"vertais", "kuoro", "liikunta", "omaishoitaj", "kerho", "ruoka-apu", "luonto",
-  "nuorten", "digituki", "suru", "ensiapu", "lukupiiri", "tanssi", "kielikahvila", "muisti"}
-local towns = {"", "&municipality=564", "&municipality=678", "&municipality=305"}
+SEARCH_LUA = f"""
+local words = {lua_list(WORDS)}
+local towns = {lua_list(SEARCH_TOWNS)}
 math.randomseed(os.time())
 request = function()
   -- A random page size keeps the response cache from answering (15 x 4 x 3 x 41 URLs).
@@ -75,6 +102,43 @@ end
 """
 
 
+def calendar_views(today: date) -> dict[str, list[str]]:
+    """The URLs a calendar and a search box repeat: 420 event views, 294 Linked Events
+    views (a town, a theme, 30 days from one of the next seven days) and 60 searches."""
+    days = [today + timedelta(days=n) for n in range(7)]
+    return {
+        "events": [
+            f"/v1/events?municipality={town}&theme={theme}"
+            f"&start={day}T00:00:00Z&end={day + timedelta(days=30)}T00:00:00Z"
+            for town in TOWNS
+            for theme in THEMES
+            for day in days
+        ],
+        "linked_events": [
+            f"/linkedevents/v1/event/?division=ocd-division/country:fi/kunta:{town}"
+            f"&keyword=pohde:theme-{theme}&start={day}&days=30"
+            for town in TOWN_NAMES
+            for theme in THEMES
+            for day in days
+        ],
+        "q": [f"/v1/activities?q={word}{town}" for word in WORDS for town in SEARCH_TOWNS],
+    }
+
+
+def paths_lua(paths: list[str]) -> str:
+    listed = ",\n".join(json.dumps(path) for path in paths)
+    return (
+        f"local paths = {{{listed}}}\nmath.randomseed(os.time())\n"
+        'request = function() return wrk.format("GET", paths[math.random(#paths)]) end\n'
+    )
+
+
+def prime(base: str, paths: list[str]) -> None:
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for path in paths:
+            client.get(path).raise_for_status()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -83,12 +147,11 @@ def free_port() -> int:
 
 def wrk(
     url: str,
-    *,
     seconds: int,
     connections: int,
     script: str | None = None,
     header: str | None = None,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if header:
         command += ["-H", header]
@@ -100,6 +163,7 @@ def wrk(
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     Path(lua.name).unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     percentiles = {}
     for label, value, unit in re.findall(r"\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)", output):
@@ -107,6 +171,7 @@ def wrk(
         percentiles[f"p{label}_ms"] = round(float(value) * factor, 2)
     return {
         "requests_per_s": round(rps),
+        "requests": requests,
         "non_2xx_3xx": int(errors[1]) if errors else 0,
         **percentiles,
     }
@@ -138,6 +203,49 @@ async def load(database_url: str, records: int) -> None:
     await engine.dispose()
     if report.status != "succeeded":
         raise RuntimeError(report.error)
+
+
+async def postmaster(database_url: str) -> int | None:
+    from lahella_bridge.db import create_engine
+
+    engine = create_engine(database_url, pool_size=1)
+    async with engine.connect() as connection:
+        backend = await connection.scalar(text("SELECT pg_backend_pid()"))
+        server = postmaster_of(int(backend))  # while the backend is alive
+    await engine.dispose()
+    return server
+
+
+class CpuMeter:
+    """CPU of the service, PostgreSQL and wrk during one load case."""
+
+    def __init__(self, server_pid: int, postmaster_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.postmaster_pid = postmaster_pid
+
+    def read(self) -> dict[str, float]:
+        seconds = {
+            "service": process_seconds(self.server_pid),
+            "wrk": reaped_children_seconds(),
+        }
+        if self.postmaster_pid is not None:
+            seconds["postgres"] = server_seconds(self.postmaster_pid)
+        return seconds
+
+    def case(self, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run one wrk case; its figures with the CPU milliseconds a request cost."""
+        before = self.read()
+        result = load()
+        after = self.read()
+        requests = max(int(result["requests"]), 1)
+        spent = {name: (after[name] - before[name]) / requests for name in after}
+        total = sum(spent.values())
+        result["cpu_ms_per_request"] = {
+            **{name: round(1000 * value, 3) for name, value in spent.items()},
+            "total": round(1000 * total, 3),
+        }
+        result["cpu_bound_requests_per_s"] = round((os.cpu_count() or 1) / total) if total else 0
+        return result
 
 
 async def vacuum(engine: Any) -> None:
@@ -173,25 +281,29 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
                 time.sleep(0.2)
         page = f"{base}/v1/activities?municipality=564&page_size=20"
         etag = httpx.get(page).headers["etag"]
-        results = {
-            "bare": wrk(f"{base}/healthz", seconds=seconds, connections=connections),
-            "cached_page": wrk(page, seconds=seconds, connections=connections),
-            "revalidation_304": wrk(
-                page, seconds=seconds, connections=connections, header=f"If-None-Match: {etag}"
-            ),
-            "filtered_events": wrk(
-                base, seconds=seconds, connections=connections, script=EVENTS_LUA
-            ),
-            "full_text_q": wrk(base, seconds=seconds, connections=connections, script=SEARCH_LUA),
-            "filtered_events_light": wrk(base, seconds=seconds, connections=2, script=EVENTS_LUA),
-            "linked_events": wrk(
-                base, seconds=seconds, connections=connections, script=LINKED_EVENTS_LUA
-            ),
-            "linked_events_light": wrk(
-                base, seconds=seconds, connections=2, script=LINKED_EVENTS_LUA
-            ),
-            "full_text_q_light": wrk(base, seconds=seconds, connections=2, script=SEARCH_LUA),
+        cpu = CpuMeter(server.pid, asyncio.run(postmaster(database_url)))
+        cases: dict[str, dict[str, Any]] = {
+            "bare": {"url": f"{base}/healthz"},
+            "cached_page": {"url": page},
+            "revalidation_304": {"url": page, "header": f"If-None-Match: {etag}"},
+            "filtered_events": {"url": base, "script": EVENTS_LUA},
+            "full_text_q": {"url": base, "script": SEARCH_LUA},
+            "filtered_events_light": {"url": base, "script": EVENTS_LUA, "connections": 2},
+            "linked_events": {"url": base, "script": LINKED_EVENTS_LUA},
+            "linked_events_light": {"url": base, "script": LINKED_EVENTS_LUA, "connections": 2},
+            "full_text_q_light": {"url": base, "script": SEARCH_LUA, "connections": 2},
         }
+        results: dict[str, Any] = {
+            name: cpu.case(
+                partial(wrk, **{"seconds": seconds, "connections": connections, **options})
+            )
+            for name, options in cases.items()
+        }
+        for name, paths in calendar_views(date.today()).items():
+            prime(base, paths)
+            results[f"{name}_views_cached"] = cpu.case(
+                partial(wrk, base, seconds, connections=connections, script=paths_lua(paths))
+            )
     finally:
         server.terminate()
         server.wait(20)
@@ -206,7 +318,30 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
             "linked_events",
         )
     }
+    results["p99_goals"] = {
+        name: p99_goal(results[name], goal_ms, connections)
+        for name, goal_ms in (
+            ("filtered_events", 25),
+            ("filtered_events_views_cached", 25),
+            ("full_text_q", 50),
+            ("q_views_cached", 50),
+            ("linked_events", 25),
+            ("linked_events_views_cached", 25),
+        )
+    }
     return results
+
+
+def p99_goal(result: dict[str, Any], goal_ms: int, connections: int) -> dict[str, Any]:
+    """A latency goal at N busy connections as a rate: by Little's law the mean latency is
+    N / rate, and p99 >= mean, so the goal needs at least N / goal requests a second."""
+    return {
+        "goal_ms": goal_ms,
+        "measured_p99_ms": result.get("p99_ms"),
+        "requests_per_s_needed": round(connections * 1000 / goal_ms),
+        "requests_per_s_measured": result["requests_per_s"],
+        "cpu_bound_requests_per_s": result["cpu_bound_requests_per_s"],
+    }
 
 
 def main() -> None:

@@ -3,6 +3,9 @@
 Prints one JSON document. For each size it measures, in a fresh process and database:
 fetch-only paging throughput (the baseline, same upstream, same run), the first full
 harvest, and a no-change rerun; throughput is also given as a ratio to the baseline.
+Each phase also reports the CPU milliseconds a record cost in each process (the sample
+upstream, the harvester, PostgreSQL) and the rate those costs allow on this machine's
+cores (`cpu_bound_records_per_s`): the upstream and the database share the cores.
 
     uv run python bench/harvest.py --sizes 1000,10000,100000
 """
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cpu_time import postmaster_of, process_seconds, server_seconds
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -92,16 +96,23 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
     tune_garbage_collection()  # as the `harvest` and `serve` commands do
     try:
         client = ClientSettings(base_url=upstream, cookies=SAMPLE_COOKIES, page_size=page_size)
+        cpu = CpuMeter(process.pid, None)
         started = time.perf_counter()
         async with LahellaClient(client) as lahella:
             fetched = sum([1 async for _ in lahella.activities()])
         fetch_s = time.perf_counter() - started
+        fetch_cpu = cpu.per_record(fetched)
         url = await fresh_database(server_url, f"bench_harvest_{count}")
         engine = create_engine(url, pool_size=2)
+        async with engine.connect() as connection:
+            backend = await connection.scalar(text("SELECT pg_backend_pid()"))
+        cpu = CpuMeter(process.pid, postmaster_of(int(backend)))
         harvester = Harvester(engine, client)
         first = await harvester.run()
+        first_cpu = cpu.per_record(first.fetched)
         rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         second = await harvester.run()
+        second_cpu = cpu.per_record(second.fetched)
         async with engine.connect() as connection:
             occurrences = await connection.scalar(text("SELECT count(*) FROM occurrences"))
         await engine.dispose()
@@ -124,7 +135,46 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
         "rerun_vs_first_run": round(second.seconds / first.seconds, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_rss_after_first_run_mb": round(rss_first, 1),
+        "cpu_ms_per_record": {
+            "fetch_only": fetch_cpu,
+            "first_run": first_cpu,
+            "rerun": second_cpu,
+        },
     }
+
+
+class CpuMeter:
+    """CPU of the upstream, this harvester and PostgreSQL since the last reading."""
+
+    def __init__(self, upstream_pid: int, postmaster_pid: int | None) -> None:
+        self.upstream_pid = upstream_pid
+        self.postmaster_pid = postmaster_pid
+        self.last = self.read()
+
+    def read(self) -> dict[str, float]:
+        seconds = {
+            "upstream": process_seconds(self.upstream_pid),
+            "harvester": time.process_time(),
+        }
+        if self.postmaster_pid is not None:
+            seconds["postgres"] = server_seconds(self.postmaster_pid)
+        return seconds
+
+    def per_record(self, records: int) -> dict[str, float]:
+        """Milliseconds of CPU a record cost in each process, their sum, and the rate the
+        sum allows on this machine's cores."""
+        now = self.read()
+        spent = {name: now[name] - self.last[name] for name in now}
+        self.last = now
+        per_record = {
+            name: round(1000 * value / max(records, 1), 3) for name, value in spent.items()
+        }
+        total = sum(spent.values()) / max(records, 1)
+        return {
+            **per_record,
+            "total": round(1000 * total, 3),
+            "cpu_bound_records_per_s": round((os.cpu_count() or 1) / total) if total else 0,
+        }
 
 
 def main() -> None:
