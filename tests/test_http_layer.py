@@ -30,6 +30,7 @@ def test_cache_evicts_oldest_entries_to_stay_within_its_byte_budget() -> None:
 def test_cheap_entries_are_evicted_before_expensive_ones_up_to_half_the_budget() -> None:
     cache = ResponseCache(max_entries=100, max_bytes=1000, max_entry_bytes=600, ttl_s=1e12)
     cache.put(("calendar",), entry(300, cost_s=4.0))
+    assert cache.get(("calendar",)) is not None  # asked for again: worth keeping
     for n in range(10):
         cache.put((n,), entry(200))
     # Ten one-off pages later the calendar is still there; the oldest pages went.
@@ -37,8 +38,26 @@ def test_cheap_entries_are_evicted_before_expensive_ones_up_to_half_the_budget()
     assert cache.size <= 1000 and cache.get((9,)) is not None
     # Expensive entries beyond half the budget: the least recently used of them goes.
     cache.put(("stages",), entry(300, cost_s=2.0))
+    assert cache.get(("stages",)) is not None
+    cache.put((10,), entry(100))
     assert cache.get(("calendar",)) is None and cache.get(("stages",)) is not None
     assert cache.expensive_size == 300 and cache.size <= 1000
+    # Recomputed, the calendar the subscribers ask for keeps its place.
+    cache.put(("stages",), entry(300, cost_s=2.0))
+    assert cache.expensive_size == 300
+
+
+def test_a_slow_response_asked_for_once_is_evicted_like_a_cheap_one() -> None:
+    """Under overload every one-off page is slow (it queued); such pages must not pin half
+    the cache while the views a calendar repeats are evicted."""
+    cache = ResponseCache(max_entries=100, max_bytes=1000, max_entry_bytes=600, ttl_s=1e12)
+    for n in range(3):
+        cache.put(("one-off", n), entry(150, cost_s=0.8))
+    for n in range(4):
+        cache.put(("view", n), entry(150))
+        assert cache.get(("view", n)) is not None
+    assert all(cache.get(("view", n)) is not None for n in range(4))
+    assert cache.get(("one-off", 0)) is None and cache.expensive_size == 0
 
 
 async def test_identical_misses_at_the_same_time_are_computed_once() -> None:

@@ -33,8 +33,10 @@ CACHEABLE_PREFIXES = ("/v1/", "/ptv/", "/linkedevents/", "/hsds", "/embed/")
 VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
 FOLLOW_TIMEOUT_S = 30.0  # how long a request waits for an identical one being computed
 KEPT_ON_304 = (b"etag", b"cache-control", b"vary", b"x-request-id")
-# A response that took this long to compute (a town's calendar: seconds) is evicted only
-# after the cheap ones, while such responses fill at most half of the cache.
+# A response that took this long to compute (a town's calendar: seconds) and was asked for
+# again is evicted only after the cheap ones, while such responses fill at most half of the
+# cache. Asked for again: under overload every one-off page takes this long (queueing), and
+# such pages pinned half the cache while the views the calendar repeats were evicted.
 EXPENSIVE_S = 0.5
 SLOW_REQUEST_S = 1.0
 # Background recomputations at a time. Entries cached together expire together; run all at
@@ -50,10 +52,11 @@ class CachedResponse:
     etag: bytes
     stored_at: float
     cost_s: float = 0.0  # how long it took to compute
+    reused: bool = False  # served from the cache at least once
 
     @property
     def expensive(self) -> bool:
-        return self.cost_s >= EXPENSIVE_S
+        return self.cost_s >= EXPENSIVE_S and self.reused
 
 
 class ResponseCache:
@@ -81,11 +84,17 @@ class ResponseCache:
         if entry is None or (not stale_ok and time.monotonic() - entry.stored_at > self.ttl_s):
             return None
         self._entries.move_to_end(key)
+        if not entry.reused:
+            entry.reused = True
+            if entry.expensive:
+                self.expensive_size += len(entry.body)
         return entry
 
     def put(self, key: tuple[Any, ...], entry: CachedResponse) -> None:
         if len(entry.body) > self.max_entry_bytes:
             return  # a huge body (a full calendar, say) would evict everything else
+        if (previous := self._entries.get(key)) is not None:
+            entry.reused = previous.reused  # a recomputed calendar is still asked for
         self._remove(key)
         self._entries[key] = entry
         self.size += len(entry.body)
