@@ -819,9 +819,11 @@ def _session_branches(
 
 
 async def _count_all(session: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
-    """The summed row counts of several queries, in one round trip."""
+    """The summed row counts of several queries, in one round trip (their order dropped:
+    sorting thousands of rows only to count them cost a millisecond a query)."""
     totals = [
-        select(func.count()).select_from(query.subquery()).scalar_subquery() for query in counted
+        select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+        for query in counted
     ]
     return int(await session.scalar(select(sum(totals[1:], totals[0]))) or 0)
 
