@@ -1,8 +1,10 @@
 """Harvest benchmark: sample upstream on loopback (own process) -> real PostgreSQL.
 
 Prints one JSON document. For each size it measures, in a fresh process and database:
-fetch-only paging throughput (the baseline, same upstream, same run), the first full
-harvest, and a no-change rerun; throughput is also given as a ratio to the baseline.
+fetch-only paging throughput (the baseline, same upstream, same run), fetch + map (each
+record hashed, validated and normalised as a new one, nothing stored: the ceiling without
+a database), the first full harvest, and a no-change rerun; throughput is also given as a
+ratio to the baseline.
 Each phase also reports the CPU milliseconds a record cost in each process (the sample
 upstream, the harvester, PostgreSQL) and the rate those costs allow on this machine's
 cores (`cpu_bound_records_per_s`): the upstream and the database share the cores.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +93,13 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
     from lahella_bridge.cli import tune_garbage_collection
     from lahella_bridge.db import create_engine
     from lahella_bridge.harvest import Harvester
+    from lahella_bridge.normalise import Context
     from lahella_bridge.sample.upstream import SAMPLE_COOKIES
     from lahella_bridge.upstream.client import ClientSettings, LahellaClient
 
     process, upstream = start_upstream(count)
     tune_garbage_collection()  # as the `harvest` and `serve` commands do
+    context = Context(now=datetime.now(UTC))
     try:
         client = ClientSettings(base_url=upstream, cookies=SAMPLE_COOKIES, page_size=page_size)
         cpu = CpuMeter(process.pid, None)
@@ -102,6 +108,11 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
             fetched = sum([1 async for _ in lahella.activities()])
         fetch_s = time.perf_counter() - started
         fetch_cpu = cpu.per_record(fetched)
+        started = time.perf_counter()
+        async with LahellaClient(client) as lahella:
+            mapped = sum([map_record(raw, context) async for raw in lahella.activities()])
+        map_s = time.perf_counter() - started
+        map_cpu = cpu.per_record(mapped)
         url = await fresh_database(server_url, f"bench_harvest_{count}")
         engine = create_engine(url, pool_size=2)
         async with engine.connect() as connection:
@@ -124,6 +135,7 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
         "records": count,
         "fetch_only_s": round(fetch_s, 2),
         "fetch_only_records_per_s": round(fetched / fetch_s),
+        "fetch_and_map_records_per_s": round(mapped / map_s),
         "first_run_s": round(first.seconds, 2),
         "first_run_records_per_s": round(first.fetched / first.seconds),
         "first_run_vs_fetch_only": round(fetch_s / first.seconds, 3),
@@ -137,10 +149,22 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
         "peak_rss_after_first_run_mb": round(rss_first, 1),
         "cpu_ms_per_record": {
             "fetch_only": fetch_cpu,
+            "fetch_and_map": map_cpu,
             "first_run": first_cpu,
             "rerun": second_cpu,
         },
     }
+
+
+def map_record(raw: Any, context: Any) -> int:
+    """What the harvester does to a new record before writing it: hash, validate, normalise."""
+    from lahella_bridge.normalise import UnusableRecord, normalise
+    from lahella_bridge.repository import content_hash
+
+    content_hash(raw)
+    with contextlib.suppress(UnusableRecord):
+        normalise(raw, context)
+    return 1
 
 
 class CpuMeter:
