@@ -39,7 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cpu_time import postmaster_of, process_seconds, reaped_children_seconds, server_seconds
+from cpu_time import (
+    CpuMeter,
+    postmaster_of,
+    process_seconds,
+    reaped_children_seconds,
+    server_seconds,
+)
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -222,36 +228,14 @@ async def postmaster(database_url: str) -> int | None:
     return server
 
 
-class CpuMeter:
-    """CPU of the service, PostgreSQL and wrk during one load case."""
-
-    def __init__(self, server_pid: int, postmaster_pid: int | None) -> None:
-        self.server_pid = server_pid
-        self.postmaster_pid = postmaster_pid
-
-    def read(self) -> dict[str, float]:
-        seconds = {
-            "service": process_seconds(self.server_pid),
-            "wrk": reaped_children_seconds(),
-        }
-        if self.postmaster_pid is not None:
-            seconds["postgres"] = server_seconds(self.postmaster_pid)
-        return seconds
-
-    def case(self, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Run one wrk case; its figures with the CPU milliseconds a request cost."""
-        before = self.read()
-        result = load()
-        after = self.read()
-        requests = max(int(result["requests"]), 1)
-        spent = {name: (after[name] - before[name]) / requests for name in after}
-        total = sum(spent.values())
-        result["cpu_ms_per_request"] = {
-            **{name: round(1000 * value, 3) for name, value in spent.items()},
-            "total": round(1000 * total, 3),
-        }
-        result["cpu_bound_requests_per_s"] = round((os.cpu_count() or 1) / total) if total else 0
-        return result
+def measured(cpu: CpuMeter, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run one wrk case; its figures with the CPU milliseconds a request cost."""
+    cpu.restart()
+    result = run()
+    cpu_ms = cpu.per_unit(int(result["requests"]), "request")
+    result["cpu_bound_requests_per_s"] = cpu_ms.pop("cpu_bound_requests_per_s")
+    result["cpu_ms_per_request"] = cpu_ms
+    return result
 
 
 async def vacuum(engine: Any) -> None:
@@ -287,7 +271,13 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
                 time.sleep(0.2)
         page = f"{base}/v1/activities?municipality=564&page_size=20"
         etag = httpx.get(page).headers["etag"]
-        cpu = CpuMeter(server.pid, asyncio.run(postmaster(database_url)))
+        processes: dict[str, Callable[[], float]] = {
+            "service": partial(process_seconds, server.pid),
+            "wrk": reaped_children_seconds,
+        }
+        if (pg := asyncio.run(postmaster(database_url))) is not None:
+            processes["postgres"] = partial(server_seconds, pg)
+        cpu = CpuMeter(processes)
         cases: dict[str, dict[str, Any]] = {
             "bare": {"url": f"{base}/healthz"},
             "cached_page": {"url": page},
@@ -300,8 +290,8 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
             "full_text_q_light": {"url": base, "script": SEARCH_LUA, "connections": 2},
         }
         results: dict[str, Any] = {
-            name: cpu.case(
-                partial(wrk, **{"seconds": seconds, "connections": connections, **options})
+            name: measured(
+                cpu, partial(wrk, **{"seconds": seconds, "connections": connections, **options})
             )
             for name, options in cases.items()
         }
@@ -311,7 +301,8 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
         gzip = "Accept-Encoding: gzip"
         for name, paths in calendar_views(date.today()).items():
             prime(base, paths, gzip)
-            results[f"{name}_views_cached"] = cpu.case(
+            results[f"{name}_views_cached"] = measured(
+                cpu,
                 partial(
                     wrk,
                     base,
@@ -319,7 +310,7 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
                     connections=connections,
                     script=paths_lua(paths),
                     header=gzip,
-                )
+                ),
             )
     finally:
         server.terminate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+from collections.abc import Callable
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -65,3 +66,36 @@ def reaped_children_seconds() -> float:
     """CPU of this process's finished child processes (e.g. a wrk run)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+class CpuMeter:
+    """CPU seconds of named processes, per unit of work (a request, a record) since the last
+    reading."""
+
+    def __init__(self, processes: dict[str, Callable[[], float]]) -> None:
+        self.processes = processes
+        self.restart()
+
+    def add(self, name: str, seconds: Callable[[], float]) -> None:
+        """Measure one more process (counted from the next `restart`)."""
+        self.processes[name] = seconds
+
+    def restart(self) -> None:
+        """Count from now."""
+        self.last = self._read()
+
+    def _read(self) -> dict[str, float]:
+        return {name: seconds() for name, seconds in self.processes.items()}
+
+    def per_unit(self, units: int, unit: str) -> dict[str, float]:
+        """Milliseconds of CPU a unit cost in each process, their total, and the rate the
+        total allows on this machine's cores (`cpu_bound_<unit>s_per_s`)."""
+        now = self._read()
+        spent = {name: (now[name] - self.last[name]) / max(units, 1) for name in now}
+        self.last = now
+        total = sum(spent.values())
+        return {
+            **{name: round(1000 * value, 3) for name, value in spent.items()},
+            "total": round(1000 * total, 3),
+            f"cpu_bound_{unit}s_per_s": round((os.cpu_count() or 1) / total) if total else 0,
+        }

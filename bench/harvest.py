@@ -26,10 +26,11 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from cpu_time import postmaster_of, process_seconds, server_seconds
+from cpu_time import CpuMeter, postmaster_of, process_seconds, server_seconds
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -102,28 +103,32 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
     context = Context(now=datetime.now(UTC))
     try:
         client = ClientSettings(base_url=upstream, cookies=SAMPLE_COOKIES, page_size=page_size)
-        cpu = CpuMeter(process.pid, None)
+        cpu = CpuMeter(
+            {"upstream": partial(process_seconds, process.pid), "harvester": time.process_time}
+        )
         started = time.perf_counter()
         async with LahellaClient(client) as lahella:
             fetched = sum([1 async for _ in lahella.activities()])
         fetch_s = time.perf_counter() - started
-        fetch_cpu = cpu.per_record(fetched)
+        fetch_cpu = cpu.per_unit(fetched, "record")
         started = time.perf_counter()
         async with LahellaClient(client) as lahella:
             mapped = sum([map_record(raw, context) async for raw in lahella.activities()])
         map_s = time.perf_counter() - started
-        map_cpu = cpu.per_record(mapped)
+        map_cpu = cpu.per_unit(mapped, "record")
         url = await fresh_database(server_url, f"bench_harvest_{count}")
         engine = create_engine(url, pool_size=2)
         async with engine.connect() as connection:
             backend = await connection.scalar(text("SELECT pg_backend_pid()"))
-        cpu = CpuMeter(process.pid, postmaster_of(int(backend)))
+        if (postmaster := postmaster_of(int(backend))) is not None:
+            cpu.add("postgres", partial(server_seconds, postmaster))
+        cpu.restart()  # not the database's creation and migration
         harvester = Harvester(engine, client)
         first = await harvester.run()
-        first_cpu = cpu.per_record(first.fetched)
+        first_cpu = cpu.per_unit(first.fetched, "record")
         rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         second = await harvester.run()
-        second_cpu = cpu.per_record(second.fetched)
+        second_cpu = cpu.per_unit(second.fetched, "record")
         async with engine.connect() as connection:
             occurrences = await connection.scalar(text("SELECT count(*) FROM occurrences"))
         await engine.dispose()
@@ -165,40 +170,6 @@ def map_record(raw: Any, context: Any) -> int:
     with contextlib.suppress(UnusableRecord):
         normalise(raw, context)
     return 1
-
-
-class CpuMeter:
-    """CPU of the upstream, this harvester and PostgreSQL since the last reading."""
-
-    def __init__(self, upstream_pid: int, postmaster_pid: int | None) -> None:
-        self.upstream_pid = upstream_pid
-        self.postmaster_pid = postmaster_pid
-        self.last = self.read()
-
-    def read(self) -> dict[str, float]:
-        seconds = {
-            "upstream": process_seconds(self.upstream_pid),
-            "harvester": time.process_time(),
-        }
-        if self.postmaster_pid is not None:
-            seconds["postgres"] = server_seconds(self.postmaster_pid)
-        return seconds
-
-    def per_record(self, records: int) -> dict[str, float]:
-        """Milliseconds of CPU a record cost in each process, their sum, and the rate the
-        sum allows on this machine's cores."""
-        now = self.read()
-        spent = {name: now[name] - self.last[name] for name in now}
-        self.last = now
-        per_record = {
-            name: round(1000 * value / max(records, 1), 3) for name, value in spent.items()
-        }
-        total = sum(spent.values()) / max(records, 1)
-        return {
-            **per_record,
-            "total": round(1000 * total, 3),
-            "cpu_bound_records_per_s": round((os.cpu_count() or 1) / total) if total else 0,
-        }
 
 
 def main() -> None:
