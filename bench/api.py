@@ -142,11 +142,15 @@ def paths_lua(paths: list[str]) -> str:
     )
 
 
-def prime(base: str, paths: list[str], header: str) -> None:
-    """Request each path once with the headers wrk will send (the cache varies on them)."""
-    name, value = header.split(": ")
-    with httpx.Client(base_url=base, timeout=60, headers={name: value}) as client:
-        del client.headers["accept"]  # wrk sends none
+def prime(base: str, paths: list[str], header: str | None = None) -> None:
+    """Request each path once with the headers wrk will send (the cache varies on them):
+    none but `header`."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for name in ("accept", "accept-encoding"):
+            del client.headers[name]
+        if header:
+            name, value = header.split(": ")
+            client.headers[name] = value
         for path in paths:
             client.get(path).raise_for_status()
 

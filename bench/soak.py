@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from api import prime
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXED_PATHS = [
@@ -147,11 +148,7 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
         rss_idle = rss_mb(server.pid)
         # Warm-up: every URL of the workload once (the response cache reaches its working
         # set), then a minute of load; RSS growth is measured from there.
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for name in ("accept", "accept-encoding"):  # wrk sends neither: same cache keys
-                del client.headers[name]
-            for url in every_url():
-                client.get(url).raise_for_status()
+        prime(base, every_url())
         subprocess.run(
             ["wrk", "-t2", "-c8", f"-d{args.warmup_seconds}s", "-s", script(), base],
             capture_output=True,
