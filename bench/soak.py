@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from api import prime
+from api import free_port, prime
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXED_PATHS = [
@@ -118,9 +117,7 @@ def main() -> None:
 
 
 def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "LAHELLA_BRIDGE_DATABASE_URL": database_url,
