@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,17 +29,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from api import free_port
 from cpu_time import CpuMeter, postmaster_of, process_seconds, server_seconds
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_upstream(count: int) -> tuple[subprocess.Popen[bytes], str]:
