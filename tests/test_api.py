@@ -109,6 +109,40 @@ async def test_bad_parameters_are_422_naming_the_parameter(
     assert parameter in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        (
+            "/v1/changes/activities?afterTimestamp=891217307126637703200768"
+            "&afterId=4de85b18-3273-2304-9f56-960400c56e50",
+            422,
+            "afterTimestamp",
+        ),
+        ("/v1/events?start=9999-12-31T23:59:59-05:00", 422, "start: "),
+        ("/v1/events?start=9999-12-31T00:00:00Z", 422, "start: "),
+        ("/v1/activities?updated_since=9999-12-31T00:00:00Z", 422, "updated_since: "),
+        ("/ptv/v11/Service?date=0001-01-01T00:00:00%2B05:00", 422, "date: "),
+        ("/v1/activities?q=kuoro%00", 422, "NUL"),
+        ("/linkedevents/v1/event/?text=kuoro%00", 422, "NUL"),
+        ("/linkedevents/v1/event/?page=99999999999999999999", 404, "Invalid page"),
+        ("/linkedevents/v1/place/?page=99999999999999999999", 404, "Invalid page"),
+        ("/linkedevents/v1/event/?days=99999999999", 400, "days"),
+        ("/linkedevents/v1/event/?days=-5", 400, "days"),
+        ("/linkedevents/v1/event/?last_modified_since=9999-12-31T23:59:59-05:00", 400, "2999"),
+        ("/linkedevents/v1/event/?bbox=nan,nan,nan,nan", 400, "bbox"),
+        ("/hsds/services?page=99999999999999999999", 400, "page"),
+        ("/hsds/organizations?search=kuoro%00", 422, "NUL"),
+    ],
+)
+async def test_values_beyond_what_the_database_holds_are_client_errors(
+    api: httpx.AsyncClient, url: str, status: int, says: str
+) -> None:
+    """Not a 503 "database unavailable" (nor a 500): the request is at fault."""
+    response = await api.get(url)
+    assert response.status_code == status
+    assert says in response.json()["detail"]
+
+
 async def test_activity_detail_says_why_it_was_placed(api: httpx.AsyncClient) -> None:
     item = (await api.get("/v1/activities?q=vertaistukiryhmä&page_size=1")).json()["items"][0]
     detail = (await api.get(f"/v1/activities/{item['id']}")).json()

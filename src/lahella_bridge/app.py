@@ -152,8 +152,24 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and _is_data_exception(exc):
+            # A value the parameter checks let through but PostgreSQL cannot take (a NUL
+            # character in a search, say): the request is at fault, not the database.
+            log.warning("database.rejected_value", path=request.url.path, error=str(exc.orig))
+            return problem(
+                422,
+                "Invalid parameter",
+                "a value in the request is not one the database accepts "
+                "(a NUL character, or a number or time out of range)",
+            )
         log.warning("database.unavailable", error=type(exc).__name__)
         return problem(503, "Database unavailable", "the database cannot be reached; retry shortly")
+
+
+def _is_data_exception(error: DBAPIError) -> bool:
+    """SQLSTATE class 22 (data exception), e.g. a number beyond bigint or a year beyond
+    PostgreSQL's range, raised by asyncpg while encoding a parameter or by the server."""
+    return str(getattr(error.orig, "sqlstate", "") or "").startswith("22")
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

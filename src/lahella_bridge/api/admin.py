@@ -83,7 +83,7 @@ async def list_harvests(
 async def list_quarantine(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[dict[str, Any]]:
     rows = await repository.quarantined(session, limit, offset)
     return [

@@ -94,7 +94,13 @@ async def _page(
 
 
 AfterTimestamp = Annotated[
-    int | None, Query(alias="afterTimestamp", ge=0, description="`modified` of the last item seen.")
+    int | None,
+    Query(
+        alias="afterTimestamp",
+        ge=0,
+        le=2**63 - 1,  # a PostgreSQL bigint, as `modified` is
+        description="`modified` of the last item seen.",
+    ),
 ]
 AfterId = Annotated[
     uuid.UUID | None, Query(alias="afterId", description="`id` of the last item seen.")

@@ -14,7 +14,7 @@ from lahella_bridge.api.schemas import Event, ListEnvelope, event_of
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.feeds.ical import render_calendar
 from lahella_bridge.feeds.jsonld import events_jsonld
-from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links
+from lahella_bridge.web.deps import LangDep, PageDep, QueryTime, SessionDep, page_links
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 
 router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(reject_unknown_parameters)])
@@ -28,21 +28,19 @@ class Window:
     def __init__(
         self,
         start: Annotated[
-            datetime | None,
+            QueryTime | None,
             Query(
                 description="Window start, ISO 8601 (default: now).",
                 examples=["2026-12-01T00:00:00+02:00"],
             ),
         ] = None,
         end: Annotated[
-            datetime | None,
+            QueryTime | None,
             Query(description="Window end, ISO 8601 (default: start + 30 days; at most a year)."),
         ] = None,
     ) -> None:
         start = start or datetime.now(UTC)
-        start = start if start.tzinfo else start.replace(tzinfo=UTC)
         end = end or start + timedelta(days=30)
-        end = end if end.tzinfo else end.replace(tzinfo=UTC)
         if end <= start:
             raise InvalidParameter("end: must be after start")
         if end - start > MAX_WINDOW:

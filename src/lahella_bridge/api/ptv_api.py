@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from lahella_bridge import repository
 from lahella_bridge.errors import InvalidParameter, NotFound
 from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.deps import MAX_PAGE, QueryTime, SessionDep
 from lahella_bridge.web.filters import reject_unknown_parameters
 
 router = APIRouter(
@@ -23,10 +23,10 @@ GUID_PAGE_SIZE = 1000
 FULL_PAGE_SIZE = 100
 MAX_GUIDS = 100
 KINDS = ("Service", "ServiceChannel", "Organization")
-PageNumber = Annotated[int, Query(ge=1, le=100000, description="Page number, from 1.")]
-DateFrom = Annotated[datetime | None, Query(description="Modified at or after (ISO 8601).")]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
+DateFrom = Annotated[QueryTime | None, Query(description="Modified at or after (ISO 8601).")]
 DateBefore = Annotated[
-    datetime | None, Query(alias="dateBefore", description="Modified before (ISO 8601).")
+    QueryTime | None, Query(alias="dateBefore", description="Modified before (ISO 8601).")
 ]
 
 

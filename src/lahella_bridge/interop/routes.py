@@ -8,6 +8,7 @@ framework does.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -21,10 +22,11 @@ from lahella_bridge.interop import linkedevents as le
 from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.deps import MAX_PAGE, SessionDep, plausible_time
 
 router = APIRouter(prefix="/linkedevents/v1", tags=["linked events"])
 MAX_PAGE_SIZE = 100
+MAX_DAYS = 3660
 SORTS = {
     "start_time",
     "-start_time",
@@ -53,7 +55,7 @@ def _paging(request: Request) -> tuple[int, int]:
         size = int(request.query_params.get("page_size", "20"))
     except ValueError:
         raise LinkedEventsError("page and page_size must be integers") from None
-    if page < 1:
+    if not 1 <= page <= MAX_PAGE:
         raise LinkedEventsError("Invalid page.", 404)
     return page, max(1, min(size, MAX_PAGE_SIZE))
 
@@ -83,8 +85,12 @@ def _time(value: str, *, end: bool = False) -> datetime:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise LinkedEventsError(f"{value!r} is not a date or time") from None
+        try:
+            parsed = plausible_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=HELSINKI))
+        except ValueError as error:
+            raise LinkedEventsError(f"{value!r}: {error}") from None
         if len(value) > 10:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=HELSINKI)
+            return parsed
         day = parsed.date()
     moment = datetime.combine(day, time(0), tzinfo=HELSINKI)
     return moment + timedelta(days=1) if end else moment
@@ -123,9 +129,12 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if not value:
         return None
     try:
-        west, south, east, north = (float(v) for v in value.split(","))
+        numbers = [float(v) for v in value.split(",")]
     except ValueError:
-        raise LinkedEventsError("bbox must be west,south,east,north") from None
+        numbers = []
+    if len(numbers) != 4 or not all(map(math.isfinite, numbers)):
+        raise LinkedEventsError("bbox must be four numbers: west,south,east,north")
+    west, south, east, north = numbers
     return west, south, east, north
 
 
@@ -137,7 +146,9 @@ def event_query(request: Request) -> EventQuery:
         try:
             days = int(params["days"])
         except ValueError:
-            raise LinkedEventsError("days must be an integer") from None
+            days = 0
+        if not 1 <= days <= MAX_DAYS:
+            raise LinkedEventsError(f"days must be a whole number from 1 to {MAX_DAYS}")
         start = start or _time("today")
         end = start + timedelta(days=days)
     sort = params.get("sort", "start_time")
@@ -374,6 +385,8 @@ def _hsds_paging(request: Request) -> tuple[int, int]:
         raise HsdsError("page and per_page must be integers") from None
     if page < 1 or size < 1:
         raise HsdsError("page and per_page start at 1")
+    if page > MAX_PAGE:
+        raise HsdsError(f"page may be at most {MAX_PAGE}")
     return page, min(size, HSDS_MAX_PER_PAGE)
 
 

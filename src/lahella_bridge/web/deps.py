@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
+from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
@@ -15,6 +17,22 @@ from lahella_bridge.taxonomy import localised
 
 Lang = Literal["fi", "sv", "en"]
 FALLBACK: tuple[Lang, ...] = ("fi", "sv", "en")
+MAX_PAGE = 100_000
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def plausible_time(value: datetime) -> datetime:
+    """A time a query may ask about; naive means UTC. The bounds leave room for window
+    arithmetic (start + a year) and for PostgreSQL, whose range a year 9999 with an
+    offset already leaves, so such a request is a 422 instead of a failed query."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not EARLIEST <= aware <= LATEST:
+        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
+    return aware
+
+
+QueryTime = Annotated[datetime, AfterValidator(plausible_time)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -86,7 +104,7 @@ class Page:
 
     def __init__(
         self,
-        page: Annotated[int, Query(ge=1, le=100000, description="Page number, from 1.")] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
         page_size: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
     ) -> None:
         self.page = page

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, params
@@ -13,6 +12,7 @@ from fastapi.routing import APIRoute
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.repository import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.deps import QueryTime
 
 _KNOWN: dict[int, frozenset[str]] = {}
 
@@ -120,7 +120,7 @@ class FilterParams:
             bool | None, Query(description="Only activities that can be joined online or by phone.")
         ] = None,
         updated_since: Annotated[
-            datetime | None, Query(description="Changed at or after this ISO 8601 time.")
+            QueryTime | None, Query(description="Changed at or after this ISO 8601 time.")
         ] = None,
         organization: Annotated[
             uuid.UUID | None, Query(description="Only this organisation's activities.")
