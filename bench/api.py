@@ -32,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -250,21 +251,29 @@ async def vacuum(engine: Any) -> None:
         await connection.execute(text("VACUUM (ANALYZE) occurrences, activities"))
 
 
-def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]:
+@contextmanager
+def served(
+    database_url: str, server_log: Path | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`lahella-bridge serve` on a free port, ready (/readyz 200), without scheduled harvests;
+    yields the process and its base URL. With `server_log`, its JSON log goes there."""
     port = free_port()
     env = {
         **os.environ,
         "LAHELLA_BRIDGE_DATABASE_URL": database_url,
         "LAHELLA_BRIDGE_HARVEST_INTERVAL_MINUTES": "0",
         "LAHELLA_BRIDGE_LOG_LEVEL": "WARNING",
+        "LAHELLA_BRIDGE_LOG_FORMAT": "json",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with ExitStack() as files:
+        log = files.enter_context(server_log.open("wb")) if server_log else subprocess.DEVNULL
+        server = subprocess.Popen(
+            [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -273,6 +282,18 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        yield server, base
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()  # requests still queued after an overload: do not lose the figures
+            server.wait(10)
+
+
+def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]:
+    with served(database_url) as (server, base):
         page = f"{base}/v1/activities?municipality=564&page_size=20"
         etag = httpx.get(page).headers["etag"]
         processes: dict[str, Callable[[], float]] = {
@@ -316,9 +337,6 @@ def measure(database_url: str, seconds: int, connections: int) -> dict[str, Any]
                     header=gzip,
                 ),
             )
-    finally:
-        server.terminate()
-        server.wait(20)
     bare = results["bare"]["requests_per_s"]
     results["ratios_to_bare"] = {
         name: round(results[name]["requests_per_s"] / bare, 3)

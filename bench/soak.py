@@ -18,7 +18,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,10 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-from api import free_port, prime
+from api import prime, served
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXED_PATHS = [
     "/v1/activities?page_size=20",
     "/v1/activities?municipality=564&theme=fyysinen-terveys",
@@ -117,31 +114,9 @@ def main() -> None:
 
 
 def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "LAHELLA_BRIDGE_DATABASE_URL": database_url,
-        "LAHELLA_BRIDGE_HARVEST_INTERVAL_MINUTES": "0",
-        "LAHELLA_BRIDGE_LOG_LEVEL": "WARNING",
-    }
     server_log = Path(tempfile.mkdtemp(prefix="soak-")) / "server.log"
-    with server_log.open("wb") as log_file:  # the server keeps its own handle
-        server = subprocess.Popen(
-            [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env={**env, "LAHELLA_BRIDGE_LOG_FORMAT": "json"},
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
-    base = f"http://127.0.0.1:{port}"
     samples: list[tuple[float, float]] = []
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with served(database_url, server_log) as (server, base):
         rss_idle = rss_mb(server.pid)
         # Warm-up: every URL of the workload once (the response cache reaches its working
         # set), then a minute of load; RSS growth is measured from there.
@@ -179,13 +154,6 @@ def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
         ).stdout
         stop.set()
         sampler.join()
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()  # requests still queued after an overload: do not lose the figures
-            server.wait(10)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", output)
