@@ -288,6 +288,9 @@ async def test_ptv_endpoints_serve_schema_valid_bodies(api: httpx.AsyncClient) -
     ids = ",".join(item["id"] for item in guids["itemList"][:5])
     listed = (await api.get(f"/ptv/v11/Service/list?guids={ids}")).json()
     assert len(listed) == 5
+    for bad in (f"{ids},not-a-guid", ",".join([first] * 101)):
+        refused = await api.get(f"/ptv/v11/Service/list?guids={bad}")
+        assert refused.status_code == 422 and "guids" in refused.json()["detail"]
     oulu = (await api.get("/ptv/v11/Service/list/area/Municipality/code/564")).json()
     assert oulu["itemList"] and all(
         any(a["code"] == "564" for a in s["areas"]) for s in oulu["itemList"]

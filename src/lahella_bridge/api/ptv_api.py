@@ -23,6 +23,8 @@ GUID_PAGE_SIZE = 1000
 FULL_PAGE_SIZE = 100
 MAX_GUIDS = 100
 KINDS = ("Service", "ServiceChannel", "Organization")
+_GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+GUID_LIST = f"^{_GUID}(,{_GUID})*$"
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
 DateFrom = Annotated[QueryTime | None, Query(description="Modified at or after (ISO 8601).")]
 DateBefore = Annotated[
@@ -97,13 +99,19 @@ def _by_id(kind: str) -> Any:
 def _by_guids(kind: str) -> Any:
     async def by_guids(
         session: SessionDep,
-        guids: Annotated[str, Query(description="Comma-separated ids (at most 100).")],
+        guids: Annotated[
+            str,
+            Query(
+                description="Comma-separated ids (at most 100).",
+                pattern=GUID_LIST,
+                examples=[
+                    "0c5cc6b6-0bb0-4e8d-9c43-2c2b8e1c0f3a,6a2b4f8e-3f3e-4b43-9b1e-1b1a1b6e8f0d"
+                ],
+            ),
+        ],
     ) -> JSONResponse:
-        try:
-            ids = [uuid.UUID(part.strip()) for part in guids.split(",") if part.strip()]
-        except ValueError:
-            raise InvalidParameter("guids: expected comma-separated UUIDs") from None
-        if not ids or len(ids) > MAX_GUIDS:
+        ids = [uuid.UUID(part) for part in guids.split(",")]  # the pattern checked them
+        if len(ids) > MAX_GUIDS:
             raise InvalidParameter(f"guids: give 1 to {MAX_GUIDS} ids")
         _, rows = await repository.ptv_rows(session, kind, ids=ids, limit=MAX_GUIDS)
         return JSONResponse([_body(body, modified) for _, body, modified in rows])
