@@ -132,6 +132,7 @@ async def test_bad_parameters_are_422_naming_the_parameter(
         ("/linkedevents/v1/event/?bbox=nan,nan,nan,nan", 400, "bbox"),
         ("/hsds/services?page=99999999999999999999", 400, "page"),
         ("/hsds/organizations?search=kuoro%00", 422, "NUL"),
+        ("/hsds/services?format=ndjson&search=kuoro%00", 422, "NUL"),
     ],
 )
 async def test_values_beyond_what_the_database_holds_are_client_errors(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from lahella_bridge import repository
 from lahella_bridge.interop import hsds
 from lahella_bridge.interop import linkedevents as le
+from lahella_bridge.models import Activity
 from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
@@ -371,6 +373,7 @@ async def le_get_language(code: str, request: Request) -> JSONResponse:
 
 hsds_router = APIRouter(prefix="/hsds", tags=["hsds"])
 HSDS_MAX_PER_PAGE = 100
+NDJSON_BATCH = 500
 
 
 class HsdsError(LinkedEventsError):
@@ -457,15 +460,19 @@ def _service(row: Any, *, full: bool) -> dict[str, Any]:
     )
 
 
-async def _ndjson(session: SessionDep, filters: ActivityFilters, full: bool) -> Any:
+async def _ndjson(
+    session: SessionDep, filters: ActivityFilters, full: bool, rows: Sequence[Activity]
+) -> AsyncIterator[bytes]:
+    """Streams from the first batch on; the route read that one, so that a query the
+    database refuses is an error response and not a stream cut off after its 200."""
     offset = 0
-    while True:
-        _, rows = await repository.list_activities(session, filters, 500, offset)
-        if not rows:
-            return
+    while rows:
         for row in rows:
             yield (json.dumps(_service(row, full=full), ensure_ascii=False) + "\n").encode()
+        if len(rows) < NDJSON_BATCH:
+            return
         offset += len(rows)
+        _, rows = await repository.list_activities(session, filters, NDJSON_BATCH, offset)
 
 
 @hsds_router.get("/", summary="HSDS API root")
@@ -497,7 +504,10 @@ async def hsds_services(request: Request, session: SessionDep) -> Any:
     if request.query_params.get("format") == "ndjson":
         if filters is None:
             return StreamingResponse(iter(()), media_type="application/x-ndjson")
-        return StreamingResponse(_ndjson(session, filters, full), media_type="application/x-ndjson")
+        _, first = await repository.list_activities(session, filters, NDJSON_BATCH, 0)
+        return StreamingResponse(
+            _ndjson(session, filters, full, first), media_type="application/x-ndjson"
+        )
     page, size = _hsds_paging(request)
     if filters is None:
         return JSONResponse(hsds.page([], 0, page, size))
