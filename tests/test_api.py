@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from icalendar import Calendar
+from openapi_schema_validator import OAS31Validator
 
 from lahella_bridge import ptv
 from lahella_bridge.harvest import Harvester
@@ -98,6 +99,7 @@ async def test_finnish_full_text_search_matches_inflected_words(api: httpx.Async
         ("colour=red", "colour"),
         ("near=95,10", "near"),
         ("is_free=maybe", "is_free"),
+        ("updated_since=1700000000", "updated_since"),
     ],
 )
 async def test_bad_parameters_are_422_naming_the_parameter(
@@ -142,6 +144,34 @@ async def test_values_beyond_what_the_database_holds_are_client_errors(
     response = await api.get(url)
     assert response.status_code == status
     assert says in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "operation"),
+    [
+        ("/v1/activities?stage=nope", "/v1/activities"),
+        ("/v1/activities/00000000-0000-0000-0000-000000000000", "/v1/activities/{activity_id}"),
+        ("/v1/changes/activities?afterTimestamp=1", "/v1/changes/activities"),
+        ("/ptv/v11/Service/00000000-0000-0000-0000-000000000000", "/ptv/v11/Service/{id}"),
+        ("/admin/harvests", "/admin/harvests"),
+        ("/linkedevents/v1/event/?sort=colour", "/linkedevents/v1/event/"),
+        ("/linkedevents/v1/event/?page=9999", "/linkedevents/v1/event/"),
+        ("/linkedevents/v1/place/nope/", "/linkedevents/v1/place/{place_id}/"),
+        ("/hsds/services?page=first", "/hsds/services"),
+        ("/hsds/services/nope", "/hsds/services/{service_id}"),
+    ],
+)
+async def test_error_responses_are_as_the_openapi_document_says(
+    api: httpx.AsyncClient, url: str, operation: str
+) -> None:
+    """Developers code against /openapi.json: each error's status, media type and body."""
+    spec = (await api.get("/openapi.json")).json()
+    response = await api.get(url)
+    assert response.status_code >= 400
+    documented = spec["paths"][operation]["get"]["responses"][str(response.status_code)]
+    media_type = response.headers["content-type"].split(";")[0]
+    schema = documented["content"][media_type]["schema"]
+    OAS31Validator({**schema, "components": spec["components"]}).validate(response.json())
 
 
 async def test_activity_detail_says_why_it_was_placed(api: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -25,6 +26,7 @@ from lahella_bridge.errors import BridgeError
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, harvester_for
 from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 from lahella_bridge.interop import routes as interop_routes
+from lahella_bridge.web.openapi import document_errors
 
 log = structlog.get_logger(__name__)
 
@@ -106,6 +108,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     )
     app.state.settings = settings
     _add_error_handlers(app)
+    _document_errors(app)
     _add_middleware(app, settings)
     for router in (
         health.router,
@@ -121,6 +124,15 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     ):
         app.include_router(router)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    def openapi_with_errors() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(FastAPI.openapi(app), app.routes)
+        return app.openapi_schema
+
+    app.openapi = openapi_with_errors  # type: ignore[method-assign]  # FastAPI's documented way
 
 
 def _add_error_handlers(app: FastAPI) -> None:

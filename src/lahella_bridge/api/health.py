@@ -25,7 +25,14 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Ready to serve",
-    responses={503: {"description": "The database cannot be reached"}},
+    responses={
+        503: {
+            "description": "The database cannot be reached",
+            "content": {
+                "application/json": {"example": {"status": "unavailable", "database": "OSError"}}
+            },
+        }
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     """200 when the database answers within two seconds, else 503."""

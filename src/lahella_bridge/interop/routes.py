@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 
 from lahella_bridge import repository
 from lahella_bridge.interop import hsds
@@ -39,6 +40,21 @@ SORTS = {
     "end_time",
     "-end_time",
 }
+
+
+class ProfileError(BaseModel):
+    """How Linked Events and HSDS answer an error."""
+
+    detail: str
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    400: {"model": ProfileError, "description": "Invalid or unsupported parameter"}
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ProfileError, "description": "Not found"}
+}
+PAGED = {**REFUSED, 404: {"model": ProfileError, "description": "Invalid page: beyond the last"}}
 
 
 class LinkedEventsError(Exception):
@@ -214,7 +230,7 @@ def _source(kind: str, activity: Any, occurrence: Any, sub_stamps: list[str]) ->
     )
 
 
-@router.get("/event/", summary="Events (Linked Events v1)")
+@router.get("/event/", summary="Events (Linked Events v1)", responses=PAGED)
 async def le_list_events(request: Request, session: SessionDep) -> JSONResponse:
     """Linked Events' event list: meta + data, its filters, sort, paging and include."""
     page, size = _paging(request)
@@ -236,7 +252,7 @@ async def le_list_events(request: Request, session: SessionDep) -> JSONResponse:
     return _envelope(request, count, page, size, data)
 
 
-@router.get("/event/{event_id}/", summary="One event (Linked Events v1)")
+@router.get("/event/{event_id}/", summary="One event (Linked Events v1)", responses=NOT_FOUND)
 async def le_get_event(event_id: str, request: Request, session: SessionDep) -> JSONResponse:
     parsed = le.parse_event_id(event_id)
     activity = await repository.activity_by_upstream_id(session, parsed[0]) if parsed else None
@@ -278,7 +294,7 @@ def _place_channel(activity: Any, channel_id: uuid.UUID) -> dict[str, Any]:
 INTERNET = {"id": "internet", "type": "online"}
 
 
-@router.get("/place/", summary="Places (Linked Events v1)")
+@router.get("/place/", summary="Places (Linked Events v1)", responses=PAGED)
 async def le_list_places(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     count, rows = await repository.places(session, size, (page - 1) * size)
@@ -289,7 +305,7 @@ async def le_list_places(request: Request, session: SessionDep) -> JSONResponse:
     return _envelope(request, count + 1, page, size, data[:size])
 
 
-@router.get("/place/{place_id}/", summary="One place (Linked Events v1)")
+@router.get("/place/{place_id}/", summary="One place (Linked Events v1)", responses=NOT_FOUND)
 async def le_get_place(place_id: str, request: Request, session: SessionDep) -> JSONResponse:
     if place_id == le.INTERNET_PLACE:
         return JSONResponse(le.place_object(_base(request), INTERNET, 0, None))
@@ -306,7 +322,9 @@ async def le_get_place(place_id: str, request: Request, session: SessionDep) -> 
     )
 
 
-@router.get("/keyword/", summary="Keywords: the county's stages, themes, activity types")
+@router.get(
+    "/keyword/", summary="Keywords: the county's stages, themes, activity types", responses=PAGED
+)
 async def le_list_keywords(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     counts = await _keyword_counts(session)
@@ -323,7 +341,7 @@ async def le_list_keywords(request: Request, session: SessionDep) -> JSONRespons
     return _envelope(request, len(keywords), page, size, data)
 
 
-@router.get("/keyword/{keyword_id}/", summary="One keyword (Linked Events v1)")
+@router.get("/keyword/{keyword_id}/", summary="One keyword (Linked Events v1)", responses=NOT_FOUND)
 async def le_get_keyword(keyword_id: str, request: Request, session: SessionDep) -> JSONResponse:
     for kid, _, term in le.all_keywords():
         if kid == keyword_id:
@@ -332,7 +350,7 @@ async def le_get_keyword(keyword_id: str, request: Request, session: SessionDep)
     return JSONResponse({"detail": "Not found."}, status_code=404)
 
 
-@router.get("/organization/", summary="Organisations (Linked Events v1)")
+@router.get("/organization/", summary="Organisations (Linked Events v1)", responses=PAGED)
 async def le_list_organizations(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     count, rows = await repository.list_organisations(session, size, (page - 1) * size)
@@ -342,7 +360,11 @@ async def le_list_organizations(request: Request, session: SessionDep) -> JSONRe
     return _envelope(request, count, page, size, data)
 
 
-@router.get("/organization/{organization_id}/", summary="One organisation (Linked Events v1)")
+@router.get(
+    "/organization/{organization_id}/",
+    summary="One organisation (Linked Events v1)",
+    responses=NOT_FOUND,
+)
 async def le_get_organization(
     organization_id: str, request: Request, session: SessionDep
 ) -> JSONResponse:
@@ -364,7 +386,7 @@ async def le_list_languages(request: Request) -> JSONResponse:
     return _envelope(request, len(data), 1, MAX_PAGE_SIZE, data)
 
 
-@router.get("/language/{code}/", summary="One language (Linked Events v1)")
+@router.get("/language/{code}/", summary="One language (Linked Events v1)", responses=NOT_FOUND)
 async def le_get_language(code: str, request: Request) -> JSONResponse:
     if code not in ("fi", "sv", "en"):
         return JSONResponse({"detail": "Not found."}, status_code=404)
@@ -496,7 +518,7 @@ async def hsds_profile() -> JSONResponse:
     )
 
 
-@hsds_router.get("/services", summary="HSDS services", response_model=None)
+@hsds_router.get("/services", summary="HSDS services", response_model=None, responses=REFUSED)
 async def hsds_services(request: Request, session: SessionDep) -> Any:
     """Page of services; `format=ndjson` streams every match without paging."""
     filters = _hsds_filters(request)
@@ -522,7 +544,9 @@ async def hsds_services(request: Request, session: SessionDep) -> Any:
     return JSONResponse(hsds.page(contents, count, page, size))
 
 
-@hsds_router.get("/services/{service_id}", summary="One HSDS service, fully nested")
+@hsds_router.get(
+    "/services/{service_id}", summary="One HSDS service, fully nested", responses=NOT_FOUND
+)
 async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
     try:
         row = await repository.get_activity(session, uuid.UUID(service_id))
@@ -533,7 +557,7 @@ async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
     return JSONResponse(_service(row, full=True))
 
 
-@hsds_router.get("/organizations", summary="HSDS organizations")
+@hsds_router.get("/organizations", summary="HSDS organizations", responses=REFUSED)
 async def hsds_organizations(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _hsds_paging(request)
     count, rows = await repository.list_organisations(
@@ -546,7 +570,9 @@ async def hsds_organizations(request: Request, session: SessionDep) -> JSONRespo
     )
 
 
-@hsds_router.get("/organizations/{organization_id}", summary="One HSDS organization")
+@hsds_router.get(
+    "/organizations/{organization_id}", summary="One HSDS organization", responses=NOT_FOUND
+)
 async def hsds_organization(organization_id: str, session: SessionDep) -> JSONResponse:
     try:
         row = await repository.get_organisation(session, uuid.UUID(organization_id))
@@ -562,7 +588,7 @@ async def hsds_organization(organization_id: str, session: SessionDep) -> JSONRe
     return JSONResponse(body)
 
 
-@hsds_router.get("/service_at_locations", summary="HSDS services at locations")
+@hsds_router.get("/service_at_locations", summary="HSDS services at locations", responses=REFUSED)
 async def hsds_service_at_locations(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _hsds_paging(request)
     count, rows = await repository.places(session, size, (page - 1) * size, channel_type=None)
@@ -578,7 +604,9 @@ async def hsds_service_at_locations(request: Request, session: SessionDep) -> JS
     return JSONResponse(hsds.page(contents, count, page, size))
 
 
-@hsds_router.get("/service_at_locations/{sal_id}", summary="One HSDS service at a location")
+@hsds_router.get(
+    "/service_at_locations/{sal_id}", summary="One HSDS service at a location", responses=NOT_FOUND
+)
 async def hsds_service_at_location(sal_id: str, session: SessionDep) -> JSONResponse:
     """A service at a location is one of our channels: it keeps the channel's id."""
     try:
@@ -599,21 +627,21 @@ async def hsds_service_at_location(sal_id: str, session: SessionDep) -> JSONResp
     )
 
 
-@hsds_router.get("/taxonomies", summary="HSDS taxonomies")
+@hsds_router.get("/taxonomies", summary="HSDS taxonomies", responses=REFUSED)
 async def hsds_taxonomies(request: Request) -> JSONResponse:
     page, size = _hsds_paging(request)
     items = [hsds.taxonomy_object()] if page == 1 else []
     return JSONResponse(hsds.page(items, 1, page, size))
 
 
-@hsds_router.get("/taxonomies/{taxonomy_id}", summary="One HSDS taxonomy")
+@hsds_router.get("/taxonomies/{taxonomy_id}", summary="One HSDS taxonomy", responses=NOT_FOUND)
 async def hsds_taxonomy(taxonomy_id: str) -> JSONResponse:
     if taxonomy_id != str(hsds.TAXONOMY_ID):
         return JSONResponse({"detail": "Not found."}, status_code=404)
     return JSONResponse(hsds.taxonomy_object())
 
 
-@hsds_router.get("/taxonomy_terms", summary="HSDS taxonomy terms")
+@hsds_router.get("/taxonomy_terms", summary="HSDS taxonomy terms", responses=REFUSED)
 async def hsds_taxonomy_terms(request: Request) -> JSONResponse:
     page, size = _hsds_paging(request)
     wanted = request.query_params.get("taxonomy_id")
@@ -625,7 +653,7 @@ async def hsds_taxonomy_terms(request: Request) -> JSONResponse:
     return JSONResponse(hsds.page(terms[(page - 1) * size : page * size], len(terms), page, size))
 
 
-@hsds_router.get("/taxonomy_terms/{term_id}", summary="One HSDS taxonomy term")
+@hsds_router.get("/taxonomy_terms/{term_id}", summary="One HSDS taxonomy term", responses=NOT_FOUND)
 async def hsds_taxonomy_term(term_id: str) -> JSONResponse:
     for kind, _, term in hsds.terms():
         if hsds.term_id(kind, term.slug) == term_id:

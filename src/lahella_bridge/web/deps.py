@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
@@ -32,7 +32,17 @@ def plausible_time(value: datetime) -> datetime:
     return aware
 
 
-QueryTime = Annotated[datetime, AfterValidator(plausible_time)]
+def iso_8601(value: object) -> object:
+    """Only ISO 8601: pydantic would also take "0.5" or "1700000000" as Unix time."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected an ISO 8601 time, e.g. 2026-12-01T18:00:00+02:00") from None
+    return value
+
+
+QueryTime = Annotated[datetime, BeforeValidator(iso_8601), AfterValidator(plausible_time)]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
