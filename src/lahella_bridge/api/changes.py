@@ -99,11 +99,14 @@ AfterTimestamp = Annotated[
         alias="afterTimestamp",
         ge=0,
         le=2**63 - 1,  # a PostgreSQL bigint, as `modified` is
-        description="`modified` of the last item seen.",
+        description="`modified` of the last item seen; give `afterId` with it.",
     ),
 ]
 AfterId = Annotated[
-    uuid.UUID | None, Query(alias="afterId", description="`id` of the last item seen.")
+    uuid.UUID | None,
+    Query(
+        alias="afterId", description="`id` of the last item seen; give `afterTimestamp` with it."
+    ),
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 

@@ -30,13 +30,16 @@ class Window:
         start: Annotated[
             QueryTime | None,
             Query(
-                description="Window start, ISO 8601 (default: now).",
+                description="Window start, ISO 8601, years 1900-2999 (default: now).",
                 examples=["2026-12-01T00:00:00+02:00"],
             ),
         ] = None,
         end: Annotated[
             QueryTime | None,
-            Query(description="Window end, ISO 8601 (default: start + 30 days; at most a year)."),
+            Query(
+                description="Window end, ISO 8601, after start and at most a year after it "
+                "(default: start + 30 days)."
+            ),
         ] = None,
     ) -> None:
         start = start or datetime.now(UTC)

@@ -26,9 +26,12 @@ KINDS = ("Service", "ServiceChannel", "Organization")
 _GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 GUID_LIST = f"^{_GUID}(,{_GUID})*$"
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
-DateFrom = Annotated[QueryTime | None, Query(description="Modified at or after (ISO 8601).")]
+DateFrom = Annotated[
+    QueryTime | None, Query(description="Modified at or after (ISO 8601, years 1900-2999).")
+]
 DateBefore = Annotated[
-    QueryTime | None, Query(alias="dateBefore", description="Modified before (ISO 8601).")
+    QueryTime | None,
+    Query(alias="dateBefore", description="Modified before (ISO 8601, years 1900-2999)."),
 ]
 
 

@@ -120,7 +120,8 @@ class FilterParams:
             bool | None, Query(description="Only activities that can be joined online or by phone.")
         ] = None,
         updated_since: Annotated[
-            QueryTime | None, Query(description="Changed at or after this ISO 8601 time.")
+            QueryTime | None,
+            Query(description="Changed at or after this ISO 8601 time (years 1900-2999)."),
         ] = None,
         organization: Annotated[
             uuid.UUID | None, Query(description="Only this organisation's activities.")
