@@ -174,6 +174,26 @@ async def test_error_responses_are_as_the_openapi_document_says(
     OAS31Validator({**schema, "components": spec["components"]}).validate(response.json())
 
 
+async def test_every_openapi_link_opens_the_first_listed_item(api: httpx.AsyncClient) -> None:
+    """The document's links (list -> detail) hold for real data: id at the pointer, 200."""
+    spec = (await api.get("/openapi.json")).json()
+    paths = {op["operationId"]: path for path, ops in spec["paths"].items() for op in ops.values()}
+    followed = 0
+    for path, ops in spec["paths"].items():
+        for link in (
+            ops.get("get", {}).get("responses", {}).get("200", {}).get("links", {}).values()
+        ):
+            listed = (await api.get(path)).json()
+            ((parameter, expression),) = link["parameters"].items()
+            value: Any = listed
+            for step in expression.removeprefix("$response.body#/").split("/"):
+                value = value[int(step)] if isinstance(value, list) else value[step]
+            target = paths[link["operationId"]].replace(f"{{{parameter}}}", str(value))
+            assert (await api.get(target)).status_code == 200, (path, target)
+            followed += 1
+    assert followed == 15
+
+
 async def test_activity_detail_says_why_it_was_placed(api: httpx.AsyncClient) -> None:
     item = (await api.get("/v1/activities?q=vertaistukiryhmä&page_size=1")).json()["items"][0]
     detail = (await api.get(f"/v1/activities/{item['id']}")).json()

@@ -23,6 +23,7 @@ from lahella_bridge.repository import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links, pick
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
+from lahella_bridge.web.openapi import opens_first_item
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
 LIST_CACHE = "public, max-age=300"
@@ -38,6 +39,7 @@ async def _summaries(session: SessionDep, rows: Any, lang: str) -> list[dict[str
     tags=["activities"],
     summary="Published activities",
     response_model=ListEnvelope[ActivitySummary],
+    responses={200: opens_first_item("get_activity", "activity_id", "/items")},
 )
 async def list_activities(
     request: Request,
@@ -248,6 +250,7 @@ async def list_segments(lang: LangDep) -> list[SegmentOut]:
     tags=["organizations"],
     summary="Organisations",
     response_model=ListEnvelope[OrganisationOut],
+    responses={200: opens_first_item("get_organization", "organization_id", "/items")},
 )
 async def list_organizations(
     request: Request,

@@ -15,6 +15,7 @@ from lahella_bridge.errors import InvalidParameter, NotFound
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import MAX_PAGE, QueryTime, SessionDep
 from lahella_bridge.web.filters import reject_unknown_parameters
+from lahella_bridge.web.openapi import opens_first_item
 
 router = APIRouter(
     prefix="/ptv/v11", tags=["ptv"], dependencies=[Depends(reject_unknown_parameters)]
@@ -188,7 +189,12 @@ for _kind in KINDS:
         methods=["GET"],
         name=f"ptv_{_kind.lower()}_guids",
         summary=f"{_kind} ids",
-        responses=_example(GUID_EXAMPLE),
+        responses={
+            200: {
+                **_example(GUID_EXAMPLE)[200],
+                **opens_first_item(f"ptv_{_kind.lower()}", "id", "/itemList"),
+            }
+        },
     )
     router.add_api_route(
         f"/{_kind}/list",

@@ -26,6 +26,7 @@ from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import MAX_PAGE, SessionDep, plausible_time
+from lahella_bridge.web.openapi import opens_first_item
 
 router = APIRouter(prefix="/linkedevents/v1", tags=["linked events"])
 MAX_PAGE_SIZE = 100
@@ -230,7 +231,11 @@ def _source(kind: str, activity: Any, occurrence: Any, sub_stamps: list[str]) ->
     )
 
 
-@router.get("/event/", summary="Events (Linked Events v1)", responses=PAGED)
+@router.get(
+    "/event/",
+    summary="Events (Linked Events v1)",
+    responses={**PAGED, 200: opens_first_item("le_get_event", "event_id", "/data")},
+)
 async def le_list_events(request: Request, session: SessionDep) -> JSONResponse:
     """Linked Events' event list: meta + data, its filters, sort, paging and include."""
     page, size = _paging(request)
@@ -294,7 +299,11 @@ def _place_channel(activity: Any, channel_id: uuid.UUID) -> dict[str, Any]:
 INTERNET = {"id": "internet", "type": "online"}
 
 
-@router.get("/place/", summary="Places (Linked Events v1)", responses=PAGED)
+@router.get(
+    "/place/",
+    summary="Places (Linked Events v1)",
+    responses={**PAGED, 200: opens_first_item("le_get_place", "place_id", "/data")},
+)
 async def le_list_places(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     count, rows = await repository.places(session, size, (page - 1) * size)
@@ -323,7 +332,9 @@ async def le_get_place(place_id: str, request: Request, session: SessionDep) -> 
 
 
 @router.get(
-    "/keyword/", summary="Keywords: the county's stages, themes, activity types", responses=PAGED
+    "/keyword/",
+    summary="Keywords: the county's stages, themes, activity types",
+    responses={**PAGED, 200: opens_first_item("le_get_keyword", "keyword_id", "/data")},
 )
 async def le_list_keywords(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
@@ -350,7 +361,11 @@ async def le_get_keyword(keyword_id: str, request: Request, session: SessionDep)
     return JSONResponse({"detail": "Not found."}, status_code=404)
 
 
-@router.get("/organization/", summary="Organisations (Linked Events v1)", responses=PAGED)
+@router.get(
+    "/organization/",
+    summary="Organisations (Linked Events v1)",
+    responses={**PAGED, 200: opens_first_item("le_get_organization", "organization_id", "/data")},
+)
 async def le_list_organizations(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _paging(request)
     count, rows = await repository.list_organisations(session, size, (page - 1) * size)
@@ -380,7 +395,11 @@ async def le_get_organization(
     )
 
 
-@router.get("/language/", summary="Languages (Linked Events v1)")
+@router.get(
+    "/language/",
+    summary="Languages (Linked Events v1)",
+    responses={200: opens_first_item("le_get_language", "code", "/data")},
+)
 async def le_list_languages(request: Request) -> JSONResponse:
     data = [le.language_object(_base(request), code) for code in ("fi", "sv", "en")]
     return _envelope(request, len(data), 1, MAX_PAGE_SIZE, data)
@@ -518,7 +537,12 @@ async def hsds_profile() -> JSONResponse:
     )
 
 
-@hsds_router.get("/services", summary="HSDS services", response_model=None, responses=REFUSED)
+@hsds_router.get(
+    "/services",
+    summary="HSDS services",
+    response_model=None,
+    responses={**REFUSED, 200: opens_first_item("hsds_service", "service_id", "/contents")},
+)
 async def hsds_services(request: Request, session: SessionDep) -> Any:
     """Page of services; `format=ndjson` streams every match without paging."""
     filters = _hsds_filters(request)
@@ -557,7 +581,14 @@ async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
     return JSONResponse(_service(row, full=True))
 
 
-@hsds_router.get("/organizations", summary="HSDS organizations", responses=REFUSED)
+@hsds_router.get(
+    "/organizations",
+    summary="HSDS organizations",
+    responses={
+        **REFUSED,
+        200: opens_first_item("hsds_organization", "organization_id", "/contents"),
+    },
+)
 async def hsds_organizations(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _hsds_paging(request)
     count, rows = await repository.list_organisations(
@@ -588,7 +619,11 @@ async def hsds_organization(organization_id: str, session: SessionDep) -> JSONRe
     return JSONResponse(body)
 
 
-@hsds_router.get("/service_at_locations", summary="HSDS services at locations", responses=REFUSED)
+@hsds_router.get(
+    "/service_at_locations",
+    summary="HSDS services at locations",
+    responses={**REFUSED, 200: opens_first_item("hsds_service_at_location", "sal_id", "/contents")},
+)
 async def hsds_service_at_locations(request: Request, session: SessionDep) -> JSONResponse:
     page, size = _hsds_paging(request)
     count, rows = await repository.places(session, size, (page - 1) * size, channel_type=None)
@@ -627,7 +662,11 @@ async def hsds_service_at_location(sal_id: str, session: SessionDep) -> JSONResp
     )
 
 
-@hsds_router.get("/taxonomies", summary="HSDS taxonomies", responses=REFUSED)
+@hsds_router.get(
+    "/taxonomies",
+    summary="HSDS taxonomies",
+    responses={**REFUSED, 200: opens_first_item("hsds_taxonomy", "taxonomy_id", "/contents")},
+)
 async def hsds_taxonomies(request: Request) -> JSONResponse:
     page, size = _hsds_paging(request)
     items = [hsds.taxonomy_object()] if page == 1 else []
@@ -641,7 +680,11 @@ async def hsds_taxonomy(taxonomy_id: str) -> JSONResponse:
     return JSONResponse(hsds.taxonomy_object())
 
 
-@hsds_router.get("/taxonomy_terms", summary="HSDS taxonomy terms", responses=REFUSED)
+@hsds_router.get(
+    "/taxonomy_terms",
+    summary="HSDS taxonomy terms",
+    responses={**REFUSED, 200: opens_first_item("hsds_taxonomy_term", "term_id", "/contents")},
+)
 async def hsds_taxonomy_terms(request: Request) -> JSONResponse:
     page, size = _hsds_paging(request)
     wanted = request.query_params.get("taxonomy_id")

@@ -50,6 +50,20 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def opens_first_item(operation_id: str, parameter: str, items: str) -> dict[str, Any]:
+    """An OpenAPI link from a list's 200 response: the first item's `id` (at JSON pointer
+    `items`/0/id) opens it in `operation_id`. Readers of the document see how the operations
+    connect; schemathesis' stateful phase reaches the detail with an id that exists."""
+    return {
+        "links": {
+            operation_id: {
+                "operationId": operation_id,
+                "parameters": {parameter: f"$response.body#{items}/0/id"},
+            }
+        }
+    }
+
+
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
     for dependency in dependant.dependencies:
         if dependency.call is not None:
