@@ -112,6 +112,32 @@ async def test_an_expired_entry_is_served_while_it_is_recomputed_in_the_backgrou
         assert (await client.get("/v1/events.ics")).text == "feed 2" and calls == 2
 
 
+async def test_a_response_stays_fresh_as_long_as_its_own_max_age_says() -> None:
+    """A calendar view (max-age=300) is not recomputed every minute like an unmarked one."""
+    calls: dict[str, int] = {"/v1/events": 0, "/v1/stages": 0}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        calls[scope["path"]] += 1
+        control = (
+            [(b"cache-control", b"public, max-age=1")] if scope["path"] == "/v1/events" else []
+        )
+        await send({"type": "http.response.start", "status": 200, "headers": control})
+        await send({"type": "http.response.body", "body": b"body"})
+
+    async def version() -> int:
+        return 1
+
+    layer = HttpLayer(app, VersionProbe(version), ResponseCache(ttl_s=0.05))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=layer), base_url="http://t"
+    ) as client:
+        for _ in range(2):
+            for path in calls:
+                await client.get(path)
+            await asyncio.sleep(0.3)  # past the default TTL, within max-age=1
+    assert calls == {"/v1/events": 1, "/v1/stages": 2}
+
+
 async def test_shutdown_cancels_background_recomputations_before_the_app_stops() -> None:
     """A recomputation must not outlive the database pool the app closes at shutdown."""
     calls, running, running_at_shutdown = 0, 0, []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 import time
 import uuid
 from collections import OrderedDict
@@ -53,6 +54,7 @@ class CachedResponse:
     stored_at: float
     cost_s: float = 0.0  # how long it took to compute
     reused: bool = False  # served from the cache at least once
+    fresh_s: float | None = None  # the response's own Cache-Control max-age
 
     @property
     def expensive(self) -> bool:
@@ -78,10 +80,13 @@ class ResponseCache:
         self._entries: OrderedDict[tuple[Any, ...], CachedResponse] = OrderedDict()
 
     def get(self, key: tuple[Any, ...], *, stale_ok: bool = False) -> CachedResponse | None:
-        """A fresh entry; with `stale_ok` also one past its TTL (the key holds the data
-        version, so a stale entry is out of date only for windows relative to now)."""
+        """A fresh entry; with `stale_ok` also one past its freshness. The key holds the data
+        version, so an entry goes out of date only for windows relative to now: it is fresh
+        as long as its own max-age lets any HTTP cache keep it (`ttl_s` without one). With
+        one TTL for all, the 420 views of a calendar were all recomputed every minute."""
         entry = self._entries.get(key)
-        if entry is None or (not stale_ok and time.monotonic() - entry.stored_at > self.ttl_s):
+        fresh_s = self.ttl_s if entry is None or entry.fresh_s is None else entry.fresh_s
+        if entry is None or (not stale_ok and time.monotonic() - entry.stored_at > fresh_s):
             return None
         self._entries.move_to_end(key)
         if not entry.reused:
@@ -173,7 +178,10 @@ def _entry(start: dict[str, Any], body: bytes, since: float) -> CachedResponse:
     headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"etag")]
     headers.append((b"etag", etag))
     now = time.monotonic()
-    return CachedResponse(start["status"], headers, body, etag, now, now - since)
+    control = next((v for k, v in headers if k.lower() == b"cache-control"), b"")
+    max_age = re.search(rb"max-age=(\d+)", control)
+    fresh_s = float(max_age[1]) if max_age else None
+    return CachedResponse(start["status"], headers, body, etag, now, now - since, fresh_s=fresh_s)
 
 
 class HttpLayer:
