@@ -29,8 +29,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from api import free_port
-from cpu_time import CpuMeter, postmaster_of, process_seconds, server_seconds
+from api import free_port, postmaster
+from cpu_time import CpuMeter, process_seconds, server_seconds
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -112,10 +112,8 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
         map_cpu = cpu.per_unit(mapped, "record")
         url = await fresh_database(server_url, f"bench_harvest_{count}")
         engine = create_engine(url, pool_size=2)
-        async with engine.connect() as connection:
-            backend = await connection.scalar(text("SELECT pg_backend_pid()"))
-        if (postmaster := postmaster_of(int(backend))) is not None:
-            cpu.add("postgres", partial(server_seconds, postmaster))
+        if (server := await postmaster(url)) is not None:
+            cpu.add("postgres", partial(server_seconds, server))
         cpu.restart()  # not the database's creation and migration
         harvester = Harvester(engine, client)
         first = await harvester.run()
