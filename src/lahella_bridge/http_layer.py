@@ -85,8 +85,10 @@ class ResponseCache:
         as long as its own max-age lets any HTTP cache keep it (`ttl_s` without one). With
         one TTL for all, the 420 views of a calendar were all recomputed every minute."""
         entry = self._entries.get(key)
-        fresh_s = self.ttl_s if entry is None or entry.fresh_s is None else entry.fresh_s
-        if entry is None or (not stale_ok and time.monotonic() - entry.stored_at > fresh_s):
+        if entry is None:
+            return None
+        fresh_s = self.ttl_s if entry.fresh_s is None else entry.fresh_s
+        if not stale_ok and time.monotonic() - entry.stored_at > fresh_s:
             return None
         self._entries.move_to_end(key)
         if not entry.reused:
