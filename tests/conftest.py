@@ -154,3 +154,23 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         ) as client,
     ):
         yield client
+
+
+JS_READERS = Path(__file__).parent / "js"
+
+
+@pytest.fixture(scope="session")
+def js_readers() -> Path:
+    """tests/js with its locked npm packages (ical.js, axe-core) installed: the third-party
+    readers some tests use as their oracle. Installed from the lock file on first use."""
+    import shutil
+    import subprocess
+
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is needed for the third-party reader tests (Node.js is required)")
+    if not (JS_READERS / "node_modules" / ".package-lock.json").exists():
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=JS_READERS, check=True
+        )
+    return JS_READERS
