@@ -1,10 +1,12 @@
-"""Shared fixtures: one real PostgreSQL per test session (embedded, or DATABASE_URL),
-migrated once; tables emptied between tests; the sample upstream over real httpx."""
+"""Shared fixtures: one real PostgreSQL per test session (embedded, or the server named by
+the test-only LAHELLA_BRIDGE_TEST_DATABASE_URL), a database of the run's own migrated once;
+tables emptied between tests; the sample upstream over real httpx."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -25,13 +27,19 @@ from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.upstream.client import ClientSettings
 from lahella_bridge.upstream.ptv_client import PtvClientSettings
 
+# The one variable that points the tests at an existing server. Never the operators'
+# DATABASE_URL / LAHELLA_BRIDGE_DATABASE_URL: the suite creates and drops databases.
+TEST_SERVER_VARIABLE = "LAHELLA_BRIDGE_TEST_DATABASE_URL"
+ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"  # the admin key of the `api` fixture
+
 TABLES = "occurrences, service_channels, quarantine, harvest_runs, activities, organisations"
 
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    """A PostgreSQL server: $DATABASE_URL, else an embedded one in a temporary directory."""
-    configured = os.environ.get("DATABASE_URL") or os.environ.get("LAHELLA_BRIDGE_DATABASE_URL")
+    """A PostgreSQL server: the test-only variable's, else an embedded one in a temporary
+    directory."""
+    configured = os.environ.get(TEST_SERVER_VARIABLE)
     if configured:
         yield asyncpg_url(configured)
         return
@@ -45,25 +53,25 @@ def server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def database_url(server_url: str) -> str:
-    """A fresh database on that server, migrated from empty once for the session."""
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    """A database of this run's own on that server (a name no one else uses), migrated from
+    empty once, and dropped at the end: the suite never drops a database it did not create."""
+    from sqlalchemy.engine import make_url
+
+    name = f"lahella_bridge_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, pool_size=1)
     async with admin.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text("DROP DATABASE IF EXISTS lahella_bridge_test WITH (FORCE)"))
-        await connection.execute(text("CREATE DATABASE lahella_bridge_test"))
-    await admin.dispose()
-    from sqlalchemy.engine import make_url
-
-    url = (
-        make_url(server_url)
-        .set(database="lahella_bridge_test")
-        .render_as_string(hide_password=False)
-    )
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url, pool_size=1)
     await upgrade_database(engine)
     await engine.dispose()
-    return url
+    yield url
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +153,7 @@ async def harvested(harvester: Harvester) -> Harvester:
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The real ASGI app (lifespan included) through httpx."""
-    settings = Settings(harvest_interval_minutes=0, admin_api_key="test-admin-key")
+    settings = Settings(harvest_interval_minutes=0, admin_api_key=ADMIN_KEY)
     app = create_app(settings, database_url)
     async with (
         app.router.lifespan_context(app),

@@ -14,6 +14,7 @@ from openapi_schema_validator import OAS31Validator
 from lahella_bridge import ptv
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.upstream import SampleUpstream
+from tests.conftest import ADMIN_KEY
 from tests.test_normalise import validator
 
 pytestmark = pytest.mark.usefixtures("harvested")
@@ -364,7 +365,7 @@ async def test_ptv_endpoints_serve_schema_valid_bodies(api: httpx.AsyncClient) -
 
 async def test_admin_endpoints_need_the_api_key(api: httpx.AsyncClient) -> None:
     assert (await api.get("/admin/harvests")).status_code == 401
-    headers = {"X-API-Key": "test-admin-key"}
+    headers = {"X-API-Key": ADMIN_KEY}
     runs = (await api.get("/admin/harvests", headers=headers)).json()
     assert runs[0]["status"] == "succeeded"
     quarantine = (await api.get("/admin/quarantine", headers=headers)).json()
@@ -382,7 +383,7 @@ async def test_admin_harvest_is_409_while_another_runs(
 
     async with harvested.engine.connect() as connection:
         assert await repository.try_harvest_lock(connection)
-        response = await api.post("/admin/harvest", headers={"X-API-Key": "test-admin-key"})
+        response = await api.post("/admin/harvest", headers={"X-API-Key": ADMIN_KEY})
         await repository.release_harvest_lock(connection)
     assert response.status_code == 409
     assert (await api.post("/admin/harvest")).status_code == 401
