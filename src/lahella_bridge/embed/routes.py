@@ -9,13 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from lahella_bridge import repository
 from lahella_bridge.embed.views import UI, card, pick, qr_svg, record_summary
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.web.deps import LangDep, SessionDep
+from lahella_bridge.web.deps import Lang, LangDep, SessionDep
 from lahella_bridge.web.filters import FilterParams, FiltersDep, reject_unknown_parameters
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(reject_unknown_parameters)])
@@ -28,6 +30,18 @@ templates = Environment(
 templates.filters["dict_without"] = lambda values, key: {
     k: v for k, v in values.items() if k != key
 }
+
+
+@pass_context
+def lang_attr(context: Context, text_lang: str) -> Markup:
+    """` lang="fi"` on a text that fell back to another language than the page's, so a
+    screen reader pronounces it in its own language."""
+    if text_lang == context["lang"]:
+        return Markup("")
+    return Markup(' lang="{}"').format(text_lang)
+
+
+templates.globals["lang_attr"] = lang_attr
 PAGE_SIZE = 30
 # No third-party assets: everything the pages load comes from this service.
 SECURITY_HEADERS = {
@@ -43,12 +57,12 @@ def _options(lang: str) -> dict[str, Any]:
     tax = taxonomy()
     return {
         "municipalities": [
-            (m.code, pick(m.labels, lang)[0])
+            (m.code, *pick(m.labels, lang))
             for m in sorted(tax.municipalities.values(), key=lambda m: pick(m.labels, lang)[0])
         ],
-        "stages": [(s.slug, pick(s.labels, lang)[0]) for s in tax.stages],
-        "themes": [(t.slug, pick(t.labels, lang)[0]) for t in tax.themes],
-        "activity_types": [(t.slug, pick(t.labels, lang)[0]) for t in tax.activity_types],
+        "stages": [(s.slug, *pick(s.labels, lang)) for s in tax.stages],
+        "themes": [(t.slug, *pick(t.labels, lang)) for t in tax.themes],
+        "activity_types": [(t.slug, *pick(t.labels, lang)) for t in tax.activity_types],
     }
 
 
@@ -70,15 +84,19 @@ def _grouped(cards: list[dict[str, Any]], rows: list[Any], lang: str) -> list[di
     ordered = []
     for theme in taxonomy().themes:
         if theme.slug in groups:
+            label, label_lang = pick(theme.labels, lang)
             ordered.append(
                 {
                     "slug": theme.slug,
-                    "label": pick(theme.labels, lang)[0],
+                    "label": label,
+                    "label_lang": label_lang,
                     "cards": groups.pop(theme.slug),
                 }
             )
     for rest in groups.values():
-        ordered.append({"slug": "muut", "label": UI[lang]["other_themes"], "cards": rest})
+        ordered.append(
+            {"slug": "muut", "label": UI[lang]["other_themes"], "label_lang": lang, "cards": rest}
+        )
     return ordered
 
 
@@ -97,8 +115,14 @@ async def _listing(
         "pages": max(1, -(-count // PAGE_SIZE)),
         "groups": _grouped(await _cards(session, rows, lang), rows, lang),
         "chain": [
-            {"slug": s.slug, "label": pick(s.labels, lang)[0], "count": stage_counts.get(s.slug, 0)}
+            {
+                "slug": s.slug,
+                "label": label,
+                "label_lang": label_lang,
+                "count": stage_counts.get(s.slug, 0),
+            }
             for s in taxonomy().stages
+            for label, label_lang in [pick(s.labels, lang)]
         ],
         "selected": {
             k: request.query_params.get(k, "")
@@ -108,12 +132,21 @@ async def _listing(
     }
 
 
+def embed_language(
+    lang: Annotated[Lang | None, Query(description="fi, sv or en; default Finnish.")] = None,
+) -> Lang:
+    """The host page's language (the widget sends `data-lang` or the host's `<html lang>`),
+    else Finnish; never the visitor's Accept-Language, which would put labels in another
+    language than the host page around them."""
+    return lang or "fi"
+
+
 @router.get("/embed/activities", response_class=HTMLResponse)
 async def embed_activities(
     request: Request,
     session: SessionDep,
     filters: FiltersDep,
-    lang: LangDep,
+    lang: Annotated[Lang, Depends(embed_language)],
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     fragment: Annotated[bool, Query(description="Only the list, for the script embed.")] = False,
 ) -> HTMLResponse:
@@ -152,12 +185,12 @@ async def frame_script() -> Response:
     )
 
 
-def _segment_steps(segment: str | None, lang: str) -> list[str]:
+def _segment_steps(segment: str | None, lang: str) -> list[tuple[str, str]]:
     if segment is None:
         return []
     if segment not in {s.slug for s in taxonomy().segments}:
         raise InvalidParameter(f"segment: unknown value {segment!r}")
-    return [pick(step.labels, lang)[0] for step in taxonomy().steps_for_segment(segment)]
+    return [pick(step.labels, lang) for step in taxonomy().steps_for_segment(segment)]
 
 
 @router.get("/referral", response_class=HTMLResponse)
@@ -172,7 +205,7 @@ async def referral(
     """A professional picks the client's segment, searches and chooses activities."""
     steps = _segment_steps(segment, lang)
     context = await _listing(request, session, filters, lang, page)
-    segments = [(s.slug, pick(s.labels, lang)[0]) for s in taxonomy().segments]
+    segments = [(s.slug, *pick(s.labels, lang)) for s in taxonomy().segments]
     return _html(
         "referral.html",
         ui=UI[lang],

@@ -227,11 +227,11 @@ def card(document: dict[str, Any], upcoming: list[Any], lang: str) -> dict[str, 
         if not registration:
             registration, registration_lang = pick(channel.get("registration"), lang)
     themes = [
-        pick(t.labels, lang)[0]
+        pick(t.labels, lang)
         for entry in document["themes"]
         if (t := tax.theme(entry["slug"])) is not None
     ]
-    pricing, _ = pick(document.get("pricing"), lang)
+    pricing, pricing_lang = pick(document.get("pricing"), lang)
     price = pricing or (
         ui["free"] if document["is_free"] else ui["paid"] if document["is_free"] is False else ""
     )
@@ -257,6 +257,7 @@ def card(document: dict[str, Any], upcoming: list[Any], lang: str) -> dict[str, 
         "phone": next((c["value"] for c in contacts if c["type"] == "phone"), None),
         "web": next((c["value"] for c in contacts if c["type"] == "www"), None),
         "price": price,
+        "price_lang": pricing_lang if pricing else lang,
         "url": public_url(document),
         "kind": document.get("kind", "activity"),
         "source": document.get("source", "lahella"),
@@ -273,7 +274,7 @@ def qr_svg(url: str) -> str:
 
 
 def record_summary(
-    cards: list[dict[str, Any]], steps: list[str], lang: str, today: datetime
+    cards: list[dict[str, Any]], steps: list[tuple[str, str]], lang: str, today: datetime
 ) -> str:
     """Plain text a professional pastes into the client or patient record."""
     ui = UI[lang]
@@ -283,5 +284,5 @@ def record_summary(
         lines.append(
             f"- {item['name']} ({item['organiser']}){', ' + where if where else ''}. {item['url']}"
         )
-    lines.append(f"{ui['steps']}: " + " / ".join(steps))
+    lines.append(f"{ui['steps']}: " + " / ".join(text for text, _ in steps))
     return "\n".join(lines)
