@@ -923,11 +923,14 @@ async def _with_activities(
     return [(o, activities[o.activity_id]) for o in occurrences if o.activity_id in activities]
 
 
-async def term_counts(session: AsyncSession, column: str) -> dict[str, int]:
-    """Live activities per stage, theme, activity type or municipality, in SQL."""
+async def term_counts(
+    session: AsyncSession, column: str, filters: ActivityFilters | None = None
+) -> dict[str, int]:
+    """Live activities (under `filters`, if given) per stage, theme, activity type or
+    municipality, in SQL."""
     array = getattr(Activity, column)
     term = func.unnest(array).label("term")
-    inner = select(term).where(*activity_conditions(ActivityFilters())).subquery()
+    inner = select(term).where(*activity_conditions(filters or ActivityFilters())).subquery()
     rows = await session.execute(select(inner.c.term, func.count()).group_by(inner.c.term))
     return {str(key): int(n) for key, n in rows}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from importlib import resources
@@ -76,11 +77,16 @@ async def _cards(session: SessionDep, rows: list[Any], lang: str) -> list[dict[s
     return [card(row.document, upcoming.get(row.id, []), lang) for row in rows]
 
 
-def _grouped(cards: list[dict[str, Any]], rows: list[Any], lang: str) -> list[dict[str, Any]]:
-    """Cards under their first theme, themes in the county's order."""
+def _grouped(
+    cards: list[dict[str, Any]], rows: list[Any], lang: str, searched: str | None
+) -> list[dict[str, Any]]:
+    """Cards under the theme searched for, else under their first theme; themes in the
+    county's order."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for item, row in zip(cards, rows, strict=True):
-        groups.setdefault(row.themes[0] if row.themes else "", []).append(item)
+        themes: list[str] = row.themes or [""]
+        heading = searched if searched in themes else themes[0]
+        groups.setdefault(heading, []).append(item)
     ordered = []
     for theme in taxonomy().themes:
         if theme.slug in groups:
@@ -107,13 +113,15 @@ async def _listing(
         session, filters.filters, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
     rows = list(rows)
-    stage_counts = await repository.term_counts(session, "stages")
+    # Each stage button counts what it leads to: the other filters, that stage.
+    other_filters = dataclasses.replace(filters.filters, stage=None)
+    stage_counts = await repository.term_counts(session, "stages", other_filters)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return {
         "count": count,
         "page": page,
         "pages": max(1, -(-count // PAGE_SIZE)),
-        "groups": _grouped(await _cards(session, rows, lang), rows, lang),
+        "groups": _grouped(await _cards(session, rows, lang), rows, lang, filters.filters.theme),
         "chain": [
             {
                 "slug": s.slug,
