@@ -174,14 +174,16 @@ def test_widget_in_a_host_page_without_csp_builds_no_markup_from_text(site: str)
             f"""<!doctype html><html lang="fi"><head><title>Host</title></head><body>
             <div id="listing" data-lahella-bridge data-q="{MARKER}"></div>
             <div id="attributes" data-lahella-bridge data-q="{hostile_attribute}"></div>
+            <div id="refused" data-lahella-bridge data-municipality="{hostile_attribute}"></div>
             <script src="{site}/embed/widget.js"></script></body></html>""",
         )
         page.wait_for_selector("#listing article.card", timeout=10000)
         page.wait_for_function("document.querySelector('#attributes [role=status]')")
+        page.wait_for_function("document.querySelector('#refused').textContent")
         page.wait_for_load_state("networkidle")
         page.hover("#listing article.card")
         assert page.locator("#listing article.card").count() == len(VARIANTS)
-        for host in ("#listing", "#attributes"):
+        for host in ("#listing", "#attributes", "#refused"):
             assert page.eval_on_selector(host, CHROMIUM_FINDINGS) == []
         text = page.inner_text("#listing")
         assert all(payload.strip() in text for payload in PAYLOADS)
