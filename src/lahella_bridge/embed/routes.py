@@ -43,6 +43,7 @@ def lang_attr(context: Context, text_lang: str) -> Markup:
 
 
 templates.globals["lang_attr"] = lang_attr
+
 PAGE_SIZE = 30
 # No third-party assets: everything the pages load comes from this service.
 SECURITY_HEADERS = {
@@ -106,6 +107,22 @@ def _grouped(
     return ordered
 
 
+def _chain(counts: dict[str, int], lang: str) -> list[dict[str, Any]]:
+    """The service-chain stages as buttons, each with the count of what it leads to."""
+    chain = []
+    for stage in taxonomy().stages:
+        label, label_lang = pick(stage.labels, lang)
+        chain.append(
+            {
+                "slug": stage.slug,
+                "label": label,
+                "label_lang": label_lang,
+                "count": counts.get(stage.slug, 0),
+            }
+        )
+    return chain
+
+
 async def _listing(
     request: Request, session: SessionDep, filters: FilterParams, lang: str, page: int
 ) -> dict[str, Any]:
@@ -122,16 +139,7 @@ async def _listing(
         "page": page,
         "pages": max(1, -(-count // PAGE_SIZE)),
         "groups": _grouped(await _cards(session, rows, lang), rows, lang, filters.filters.theme),
-        "chain": [
-            {
-                "slug": s.slug,
-                "label": label,
-                "label_lang": label_lang,
-                "count": stage_counts.get(s.slug, 0),
-            }
-            for s in taxonomy().stages
-            for label, label_lang in [pick(s.labels, lang)]
-        ],
+        "chain": _chain(stage_counts, lang),
         "selected": {
             k: request.query_params.get(k, "")
             for k in ("municipality", "stage", "theme", "activity_type", "q")
