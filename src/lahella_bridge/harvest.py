@@ -81,6 +81,7 @@ class HarvestReport:
     unpublished: int = 0
     retries: int = 0
     error: str | None = None
+    shortfall: str | None = None  # why the sweep cannot prove it saw every record
     seconds: float = 0.0
     unmapped: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
@@ -298,6 +299,7 @@ class Harvester:
             await sweep.settle()
             report.retries = progress.retries
             report.complete = progress.complete
+            report.shortfall = progress.shortfall()
             totals = [t for t in progress.totals.values() if t is not None]
             report.total_reported = sum(totals) if totals else None
 
@@ -328,7 +330,7 @@ class Harvester:
         if removed is None and not report.complete:
             report.status = "incomplete"
             report.error = report.error or (
-                "the listing ended before `total` items were seen; nothing was retired"
+                f"nothing was retired: {report.shortfall or 'the listing was not read in full'}"
             )
             log.warning(
                 "harvest.incomplete",

@@ -6,6 +6,7 @@ and the sweep knows whether it saw as many items as the upstream's `total`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -148,10 +149,14 @@ class LahellaClient(UpstreamHttp):
     async def activities(self) -> AsyncIterator[dict[str, Any] | Any]:
         """Every item of every configured listing, once per `_key`; raw, unvalidated."""
         seen_keys: set[str] = set()
+        self.progress.unit = "distinct ids"
         for group in self._listings():
             label = group or "*"
             self.progress.totals[label] = None
             self.progress.seen[label] = 0
+            # Completeness counts distinct records: overlapping pages must not make up
+            # for a record that the shifting upstream order let slip between them.
+            listing_ids: set[str] = set()
             skip = 0
             while True:
                 params: dict[str, Any] = {
@@ -167,7 +172,8 @@ class LahellaClient(UpstreamHttp):
                 self.progress.pages += 1
                 if page.total is not None:
                     self.progress.totals[label] = page.total
-                self.progress.seen[label] += len(page.items)
+                listing_ids.update(_identity(item) for item in page.items)
+                self.progress.seen[label] = len(listing_ids)
                 new_keys = 0
                 for item in page.items:
                     key = item.get("_key") if isinstance(item, dict) else None
@@ -200,3 +206,13 @@ class LahellaClient(UpstreamHttp):
         if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
             raise UpstreamError("listing response is not an {items, total, hasMore} envelope")
         return ActivitiesPage.model_validate(payload)
+
+
+def _identity(item: Any) -> str:
+    """A listed record's upstream id, else a digest of the record (a record without an id
+    is still one record, however often it is repeated)."""
+    key = item.get("_key") if isinstance(item, dict) else None
+    if isinstance(key, str | int):
+        return f"id:{key}"
+    body = json.dumps(item, sort_keys=True, default=str).encode()
+    return "digest:" + hashlib.sha256(body).hexdigest()

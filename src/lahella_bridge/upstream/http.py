@@ -52,8 +52,8 @@ class RetryPolicy:
 class SweepProgress:
     """What one listing saw: enough to judge whether a sweep was complete.
 
-    `totals` holds what each listing announced (items for Lähellä.fi, pages for PTV) and
-    `seen` what arrived, in the same unit.
+    `totals` holds what each listing announced and `seen` what arrived, both in `unit`
+    (distinct ids for Lähellä.fi, pages for PTV).
     """
 
     pages: int = 0
@@ -63,18 +63,27 @@ class SweepProgress:
     totals: dict[str, int | None] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
     stalled: bool = False
+    unit: str = "items"
 
     @property
     def complete(self) -> bool:
         """Every listing ended normally and saw at least the `total` it announced."""
-        return (
-            not self.stalled
-            and all(
-                total is None or self.seen.get(group, 0) >= total
-                for group, total in self.totals.items()
-            )
-            and bool(self.totals)
-        )
+        return self.shortfall() is None
+
+    def shortfall(self) -> str | None:
+        """Why the sweep cannot prove it saw every record, or None when it can."""
+        if self.stalled:
+            return "the listing stopped advancing (a page brought nothing new)"
+        if not self.totals:
+            return "no listing was read"
+        for listing, total in self.totals.items():
+            seen = self.seen.get(listing, 0)
+            if total is not None and seen < total:
+                return (
+                    f"listing {listing!r} announced {total} {self.unit} but {seen} arrived"
+                    f" ({self.duplicates} repeated)"
+                )
+        return None
 
 
 def retry_after_s(response: httpx.Response) -> float | None:
