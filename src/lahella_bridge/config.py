@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     )
     upstream_timeout_s: float = Field(default=30.0, gt=0)
     upstream_max_retries: int = Field(default=5, ge=0, le=20)
+    upstream_deadline_s: float = Field(
+        default=120.0, gt=0, description="Overall limit on one upstream request, body included."
+    )
+    upstream_max_response_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest upstream response accepted."
+    )
+    upstream_retry_after_max_s: float = Field(
+        default=120.0, ge=0, description="Longest Retry-After waited before retrying a 429."
+    )
 
     lahella_enabled: bool = Field(default=True, description="Harvest Lähellä.fi.")
     ptv_enabled: bool = Field(default=False, description="Harvest the open PTV API too.")

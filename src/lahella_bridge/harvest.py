@@ -114,6 +114,9 @@ def client_settings(settings: Settings) -> ClientSettings | None:
         extra_headers=settings.upstream_headers,
         timeout_s=settings.upstream_timeout_s,
         max_retries=settings.upstream_max_retries,
+        retry_after_cap_s=settings.upstream_retry_after_max_s,
+        max_response_bytes=settings.upstream_max_response_bytes,
+        deadline_s=settings.upstream_deadline_s,
         cookie_store=settings.cookie_store,
     )
 

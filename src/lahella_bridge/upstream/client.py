@@ -18,6 +18,7 @@ import httpx
 import structlog
 
 from lahella_bridge.upstream.http import (
+    ResponseLimits,
     RetryPolicy,
     SweepProgress,
     UpstreamError,
@@ -50,6 +51,9 @@ class ClientSettings:
     cookie_store: Path | None = None
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    retry_after_cap_s: float = 120.0
+    max_response_bytes: int = ResponseLimits.max_bytes
+    deadline_s: float = ResponseLimits.deadline_s
 
 
 def _parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -69,8 +73,14 @@ class LahellaClient(UpstreamHttp):
         origin = settings.base_url.rstrip("/")
         super().__init__(
             origin,
-            RetryPolicy(settings.max_retries, settings.backoff_base_s, settings.backoff_cap_s),
+            RetryPolicy(
+                settings.max_retries,
+                settings.backoff_base_s,
+                settings.backoff_cap_s,
+                settings.retry_after_cap_s,
+            ),
             timeout_s=settings.timeout_s,
+            limits=ResponseLimits(settings.max_response_bytes, settings.deadline_s),
             headers={"Origin": origin, **settings.extra_headers},
             cookies=self._stored_cookies() or _parse_cookie_header(settings.cookies),
             transport=transport,

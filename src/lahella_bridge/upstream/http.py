@@ -1,8 +1,10 @@
 """What every upstream client shares: one httpx client, bounded retries with backoff and
-jitter (honouring `Retry-After`), and the record of what a sweep saw."""
+jitter (honouring `Retry-After`, capped), bounded responses (size and an overall deadline)
+and the record of what a sweep saw."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -33,6 +35,21 @@ class RetryableStatus(UpstreamError):
         self.response = response
 
 
+class ResponseTooLarge(UpstreamError):
+    """A response beyond the configured cap: not retried, the sweep is incomplete."""
+
+    def __init__(self, url: httpx.URL, cap: int) -> None:
+        super().__init__(
+            f"response from {url} is larger than {cap} bytes "
+            "(LAHELLA_BRIDGE_UPSTREAM_MAX_RESPONSE_BYTES)"
+        )
+
+
+class DeadlineExceeded(UpstreamError):
+    """A request outlived its overall deadline: a server trickling bytes resets every
+    per-read timeout, so only a deadline bounds it."""
+
+
 class GaveUpOnStatus(UpstreamError):
     """A status the caller asked to handle itself (e.g. PTV's 504 on a large batch)."""
 
@@ -46,6 +63,16 @@ class RetryPolicy:
     max_retries: int = 5
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    retry_after_cap_s: float = 120.0  # the longest `Retry-After` we wait before retrying
+
+
+@dataclass(frozen=True)
+class ResponseLimits:
+    """Bounds on one upstream request, so a broken or hostile server can neither fill the
+    memory nor hold the harvest."""
+
+    max_bytes: int = 64 * 1024 * 1024
+    deadline_s: float = 120.0
 
 
 @dataclass
@@ -97,6 +124,8 @@ def retry_after_s(response: httpx.Response) -> float | None:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
+        if when.tzinfo is None:  # asctime and "-0000" dates: HTTP dates are always UTC
+            when = when.replace(tzinfo=UTC)
         return max(0.0, float((when - datetime.now(UTC)).total_seconds()))
 
 
@@ -107,8 +136,11 @@ def json_without_nul(body: str) -> Any:
     return json.loads(body)
 
 
+_RETRYABLE = (RetryableStatus, DeadlineExceeded, httpx.TransportError, json.JSONDecodeError)
+
+
 def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, RetryableStatus | httpx.TransportError | json.JSONDecodeError)
+    return isinstance(exc, _RETRYABLE)
 
 
 class UpstreamHttp:
@@ -120,11 +152,13 @@ class UpstreamHttp:
         policy: RetryPolicy,
         *,
         timeout_s: float,
+        limits: ResponseLimits | None = None,
         headers: dict[str, str] | None = None,
         cookies: dict[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.policy = policy
+        self.limits = limits or ResponseLimits()
         self.progress = SweepProgress()
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -147,7 +181,7 @@ class UpstreamHttp:
         if isinstance(exc, RetryableStatus) and exc.response.status_code == 429:
             after = retry_after_s(exc.response)
             if after is not None:
-                return min(after, self.policy.backoff_cap_s * 4)
+                return min(after, self.policy.retry_after_cap_s)
         exponential = self.policy.backoff_base_s * 2.0 ** (state.attempt_number - 1)
         jitter = 0.5 + random.random() / 2  # noqa: S311 (not security)
         return float(min(self.policy.backoff_cap_s, exponential) * jitter)
@@ -186,18 +220,51 @@ class UpstreamHttp:
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._http.get(path, params=params)
-                    status = response.status_code
-                    if status in give_up_on:
-                        raise GaveUpOnStatus(response)
-                    if status in passthrough:
-                        return status, None
-                    if status == 429 or status >= 500:
-                        raise RetryableStatus(response)
-                    response.raise_for_status()
-                    return status, json_without_nul(response.text)
-        except (RetryableStatus, httpx.TransportError, json.JSONDecodeError) as exc:
+                    return await self._get_within_limits(path, params, passthrough, give_up_on)
+        except _RETRYABLE as exc:
             raise UpstreamError(f"{path}: {exc or type(exc).__name__} after retries") from exc
         except httpx.HTTPStatusError as exc:
             raise UpstreamError(f"{path}: HTTP {exc.response.status_code}") from exc
         raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _get_within_limits(
+        self,
+        path: str,
+        params: dict[str, Any],
+        passthrough: tuple[int, ...],
+        give_up_on: tuple[int, ...],
+    ) -> tuple[int, Any]:
+        """One GET whose body is read only up to `max_bytes`, all within `deadline_s`."""
+        try:
+            async with (
+                asyncio.timeout(self.limits.deadline_s),
+                self._http.stream("GET", path, params=params) as response,
+            ):
+                status = response.status_code
+                if status in give_up_on:
+                    raise GaveUpOnStatus(response)
+                if status in passthrough:
+                    return status, None
+                if status == 429 or status >= 500:
+                    raise RetryableStatus(response)
+                response.raise_for_status()
+                body = await self._bounded_body(response)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"no complete response from {self._http.base_url.join(path)} within "
+                f"{self.limits.deadline_s:g} s (LAHELLA_BRIDGE_UPSTREAM_DEADLINE_S)"
+            ) from None
+        return status, json_without_nul(body.decode(response.encoding or "utf-8", "replace"))
+
+    async def _bounded_body(self, response: httpx.Response) -> bytes:
+        cap = self.limits.max_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise ResponseTooLarge(response.request.url, cap)
+        body = bytearray()
+        # Decoded bytes are counted, so a small compressed body cannot unpack past the cap.
+        async for chunk in response.aiter_bytes():
+            body.extend(chunk)
+            if len(body) > cap:
+                raise ResponseTooLarge(response.request.url, cap)
+        return bytes(body)
