@@ -192,7 +192,7 @@ def harvest(
 @app.command()
 def renormalise() -> None:
     """Re-run the mapping on the stored raw records, without fetching anything."""
-    from lahella_bridge.harvest import renormalise_stored
+    from lahella_bridge.harvest import HarvestAlreadyRunning, renormalise_stored
 
     settings = _settings()
     with _database(settings) as url:
@@ -205,7 +205,11 @@ def renormalise() -> None:
             finally:
                 await engine.dispose()
 
-        seen, written = asyncio.run(run())
+        try:
+            seen, written = asyncio.run(run())
+        except HarvestAlreadyRunning as exc:
+            console.print(f"[yellow]{exc.message}[/yellow]")
+            raise typer.Exit(3) from None
     console.print(f"renormalised {seen} activities; {written} changed")
 
 

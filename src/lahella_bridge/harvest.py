@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +64,22 @@ MAPPINGS = {
 
 class HarvestAlreadyRunning(Conflict):
     """Another process holds the harvest lock."""
+
+
+@asynccontextmanager
+async def harvest_lock(engine: AsyncEngine, refusal: str) -> AsyncIterator[None]:
+    """The cluster-wide lock of everything that writes records (harvests, renormalise), so
+    two writers never interleave; raises `HarvestAlreadyRunning(refusal)` when it is held."""
+    async with engine.connect() as connection:
+        # Autocommit: the lock lives in the session, with no transaction held open for
+        # the whole run (which would hold back vacuum).
+        lock_connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if not await repository.try_harvest_lock(lock_connection):
+            raise HarvestAlreadyRunning(refusal)
+        try:
+            yield
+        finally:
+            await repository.release_harvest_lock(lock_connection)
 
 
 @dataclass
@@ -191,19 +208,11 @@ class Harvester:
     async def _under_lock(
         self, sources: list[str], force: bool, mode: str, full_sweep: bool
     ) -> list[HarvestReport]:
-        async with self.engine.connect() as connection:
-            # Autocommit: the lock lives in the session, with no transaction held open for
-            # the whole run (which would hold back vacuum).
-            lock_connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            if not await repository.try_harvest_lock(lock_connection):
-                raise HarvestAlreadyRunning("a harvest is already running")
-            try:
-                return [
-                    await self._locked_run(s, force=force, mode=mode, full_sweep=full_sweep)
-                    for s in sources
-                ]
-            finally:
-                await repository.release_harvest_lock(lock_connection)
+        async with harvest_lock(self.engine, "a harvest is already running"):
+            return [
+                await self._locked_run(s, force=force, mode=mode, full_sweep=full_sweep)
+                for s in sources
+            ]
 
     async def _ptv_since(self, sessions: async_sessionmaker[AsyncSession]) -> datetime | None:
         """Where an incremental PTV sync starts, or None when a full sweep is due."""
@@ -449,7 +458,14 @@ class _Sweep:
 
 async def renormalise_stored(engine: AsyncEngine, now: datetime | None = None) -> tuple[int, int]:
     """Re-map every live stored raw record of every source (after a mapping fix):
-    (seen, written)."""
+    (seen, written). Under the harvest lock: run beside a harvest, it would write back
+    the older raw records over the ones the harvest just stored."""
+    refusal = "a harvest is running; renormalise again when it has finished"
+    async with harvest_lock(engine, refusal):
+        return await _renormalise(engine, now)
+
+
+async def _renormalise(engine: AsyncEngine, now: datetime | None) -> tuple[int, int]:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     context = Context(now=now or datetime.now(UTC))
     seen = written = 0
