@@ -32,7 +32,10 @@ from lahella_bridge.upstream.ptv_client import PtvClientSettings
 TEST_SERVER_VARIABLE = "LAHELLA_BRIDGE_TEST_DATABASE_URL"
 ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"  # the admin key of the `api` fixture
 
-TABLES = "occurrences, service_channels, quarantine, harvest_runs, activities, organisations"
+TABLES = (
+    "occurrences, service_channels, quarantine, harvest_runs, activities, organisations, "
+    "upstream_sessions"
+)
 
 
 @pytest.fixture(scope="session")

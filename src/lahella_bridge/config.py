@@ -32,7 +32,7 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL; unset means an embedded PostgreSQL in data_dir.",
     )
-    data_dir: Path = Field(default=Path("data"), description="Embedded database and state.")
+    data_dir: Path = Field(default=Path("data"), description="The embedded database.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -100,11 +100,6 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql", "postgres")):
             raise ValueError("must be a PostgreSQL URL (postgresql://user:pass@host/db)")
         return value
-
-    @property
-    def cookie_store(self) -> Path:
-        """Where refreshed upstream cookies are kept so they survive a restart."""
-        return self.data_dir / "upstream-cookies.json"
 
 
 class SettingsError(Exception):

@@ -26,7 +26,7 @@ from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
 from lahella_bridge.normalise_ptv import normalise_ptv
-from lahella_bridge.upstream.client import ClientSettings, LahellaClient
+from lahella_bridge.upstream.client import ClientSettings, LahellaClient, StoredSession
 from lahella_bridge.upstream.http import SweepProgress, UpstreamError
 from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
 from lahella_bridge.upstream.schemas import Publication, raw_publication_state
@@ -134,7 +134,6 @@ def client_settings(settings: Settings) -> ClientSettings | None:
         retry_after_cap_s=settings.upstream_retry_after_max_s,
         max_response_bytes=settings.upstream_max_response_bytes,
         deadline_s=settings.upstream_deadline_s,
-        cookie_store=settings.cookie_store,
     )
 
 
@@ -283,7 +282,8 @@ class Harvester:
         """Feed every record of the source's listing to the sweep; returns explicit removals."""
         if source == "lahella":
             assert self.client is not None
-            async with LahellaClient(self.client, transport=self.transport) as lahella:
+            session_store = _StoredSessions(sweep.sessions, source)
+            async with LahellaClient(self.client, self.transport, session_store) as lahella:
                 await self._consume(lahella.activities(), lahella.progress, sweep)
             return set()
         assert self.ptv is not None
@@ -362,6 +362,26 @@ class Harvester:
             if report.retired:
                 await repository.bump_data_version(session)
         report.status = "succeeded" if report.complete else "incomplete"
+
+
+@dataclass
+class _StoredSessions:
+    """A source's refreshed cookies in PostgreSQL, where every replica and the CronJob
+    find them (saved at once: the refresh may have made the old token useless)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    source: str
+
+    async def load(self) -> StoredSession | None:
+        async with self.sessions() as session:
+            row = await repository.upstream_session(session, self.source)
+        return None if row is None else StoredSession(*row)
+
+    async def save(self, stored: StoredSession) -> None:
+        async with self.sessions.begin() as session:
+            await repository.keep_upstream_session(
+                session, self.source, stored.configured, stored.cookies
+            )
 
 
 @dataclass

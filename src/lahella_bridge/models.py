@@ -197,6 +197,20 @@ class HarvestRun(Base):
     report: Mapped[Json] = mapped_column(JSONB, server_default="{}")
 
 
+class UpstreamSession(Base):
+    """An upstream's session cookies as last refreshed, for every replica and the CronJob;
+    `configured` fingerprints the configured cookies they grew from."""
+
+    __tablename__ = "upstream_sessions"
+
+    source: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    configured: Mapped[str] = mapped_column(String(64))
+    cookies: Mapped[dict[str, str]] = mapped_column(JSONB)
+    refreshed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
 class QuarantinedRecord(Base):
     """An upstream record that could not be used, kept with its reason."""
 

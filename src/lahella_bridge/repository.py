@@ -41,6 +41,7 @@ from lahella_bridge.models import (
     Organisation,
     QuarantinedRecord,
     ServiceChannel,
+    UpstreamSession,
     change_seq,
 )
 from lahella_bridge.normalise import NormalisedActivity, NormalisedOrganisation
@@ -78,6 +79,29 @@ async def harvest_running(session: AsyncSession) -> bool:
         {"id": HARVEST_LOCK_ID},
     )
     return bool(held)
+
+
+async def upstream_session(session: AsyncSession, source: str) -> tuple[str, dict[str, str]] | None:
+    """The source's refreshed cookies and the configured cookies' fingerprint, if any."""
+    row = (
+        await session.execute(
+            select(UpstreamSession.configured, UpstreamSession.cookies).where(
+                UpstreamSession.source == source
+            )
+        )
+    ).one_or_none()
+    return None if row is None else (row.configured, dict(row.cookies))
+
+
+async def keep_upstream_session(
+    session: AsyncSession, source: str, configured: str, cookies: dict[str, str]
+) -> None:
+    values = {"configured": configured, "cookies": cookies, "refreshed_at": func.now()}
+    await session.execute(
+        insert(UpstreamSession)
+        .values(source=source, **values)
+        .on_conflict_do_update(index_elements=[UpstreamSession.source], set_=values)
+    )
 
 
 async def start_run(session: AsyncSession, source: str, mode: str, started_at: datetime) -> int:

@@ -1,7 +1,9 @@
 """Async client of the Lähellä.fi admin API (`GET /v1/activities`, cookie auth).
 
 Paging is an async iterator so memory stays flat; items are deduplicated by `_key`
-and the sweep knows whether it saw as many items as the upstream's `total`.
+and the sweep knows whether it saw as many distinct ids as the upstream's `total`.
+Refreshed session cookies go to a `SessionStore` (the database) so that every process
+finds them.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self
 
 import httpx
 import structlog
@@ -26,7 +27,15 @@ from lahella_bridge.upstream.http import (
 )
 from lahella_bridge.upstream.schemas import ActivitiesPage
 
-__all__ = ["ClientSettings", "LahellaClient", "SweepProgress", "UpstreamAuthError", "UpstreamError"]
+__all__ = [
+    "ClientSettings",
+    "LahellaClient",
+    "SessionStore",
+    "StoredSession",
+    "SweepProgress",
+    "UpstreamAuthError",
+    "UpstreamError",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -48,12 +57,27 @@ class ClientSettings:
     extra_headers: dict[str, str] = field(default_factory=dict)
     timeout_s: float = 30.0
     max_retries: int = 5
-    cookie_store: Path | None = None
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     retry_after_cap_s: float = 120.0
     max_response_bytes: int = ResponseLimits.max_bytes
     deadline_s: float = ResponseLimits.deadline_s
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """Refreshed token cookies, and the fingerprint of the configured cookies they grew from."""
+
+    configured: str
+    cookies: dict[str, str]
+
+
+class SessionStore(Protocol):
+    """Where refreshed cookies are kept for every replica and the harvest job."""
+
+    async def load(self) -> StoredSession | None: ...
+
+    async def save(self, session: StoredSession) -> None: ...
 
 
 def _parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -63,13 +87,32 @@ def _parse_cookie_header(header: str | None) -> dict[str, str]:
     return {key: morsel.value for key, morsel in cookie.items()}
 
 
+def configured_fingerprint(header: str | None) -> str:
+    """Names and values: an operator's new login changes it even when the names stay."""
+    pairs = sorted(_parse_cookie_header(header).items())
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+
+
+def session_cookies(header: str | None, stored: StoredSession | None) -> dict[str, str]:
+    """The configured cookies with the refreshed tokens over them, while those grew from
+    exactly these configured cookies; a newly configured session wins over a stored one."""
+    configured = _parse_cookie_header(header)
+    if stored is None or stored.configured != configured_fingerprint(header):
+        return configured
+    return {**configured, **stored.cookies}
+
+
 class LahellaClient(UpstreamHttp):
     """One per harvest run; use as `async with LahellaClient(settings) as client`."""
 
     def __init__(
-        self, settings: ClientSettings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: ClientSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.settings = settings
+        self.sessions = sessions
         origin = settings.base_url.rstrip("/")
         super().__init__(
             origin,
@@ -82,38 +125,31 @@ class LahellaClient(UpstreamHttp):
             timeout_s=settings.timeout_s,
             limits=ResponseLimits(settings.max_response_bytes, settings.deadline_s),
             headers={"Origin": origin, **settings.extra_headers},
-            cookies=self._stored_cookies() or _parse_cookie_header(settings.cookies),
+            cookies=_parse_cookie_header(settings.cookies),
             transport=transport,
         )
 
-    def _stored_cookies(self) -> dict[str, str] | None:
-        store = self.settings.cookie_store
-        if store is None or not store.exists():
-            return None
-        try:
-            saved = json.loads(store.read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        configured = _parse_cookie_header(self.settings.cookies)
-        # Refreshed cookies win only while they belong to the configured session.
-        if saved.get("configured") != sorted(configured):
-            return None
-        cookies: dict[str, str] = saved.get("cookies", {})
-        return cookies
+    async def __aenter__(self) -> Self:
+        if self.sessions is not None:
+            try:
+                stored = await self.sessions.load()
+            except BaseException:
+                await self._http.aclose()  # no __aexit__ follows a failed __aenter__
+                raise
+            self._http.cookies = httpx.Cookies(session_cookies(self.settings.cookies, stored))
+        return self
 
-    def _store_cookies(self) -> None:
-        store = self.settings.cookie_store
-        if store is None:
+    async def _keep_refreshed_tokens(self) -> None:
+        if self.sessions is None:
             return
         tokens = {
             cookie.name: cookie.value
             for cookie in self._http.cookies.jar
             if any(m in cookie.name for m in TOKEN_MARKERS) and cookie.value is not None
         }
-        configured = sorted(_parse_cookie_header(self.settings.cookies))
-        store.parent.mkdir(parents=True, exist_ok=True)
-        store.write_text(json.dumps({"configured": configured, "cookies": tokens}), "utf-8")
-        store.chmod(0o600)
+        await self.sessions.save(
+            StoredSession(configured_fingerprint(self.settings.cookies), tokens)
+        )
 
     async def _refresh_tokens(self) -> None:
         origin = self.settings.base_url.rstrip("/")
@@ -136,7 +172,7 @@ class LahellaClient(UpstreamHttp):
                 f"token refresh failed (HTTP {response.status_code}); log in to "
                 "hallinta.lahella.fi again and update LAHELLA_BRIDGE_UPSTREAM_COOKIES"
             )
-        self._store_cookies()
+        await self._keep_refreshed_tokens()
         log.info("upstream.tokens_refreshed")
 
     async def get_json(self, path: str, params: dict[str, Any]) -> Any:
