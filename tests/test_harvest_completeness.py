@@ -6,12 +6,14 @@ from datetime import date
 from typing import Any
 
 import httpx
+import respx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lahella_bridge.models import Activity, HarvestRun
 from lahella_bridge.sample.data import generate
 from lahella_bridge.sample.upstream import SampleUpstream
+from lahella_bridge.upstream.client import ClientSettings, LahellaClient
 from tests.conftest import make_harvester
 
 
@@ -59,3 +61,15 @@ async def test_overlapping_pages_that_skip_a_record_retire_nothing(
     assert keys[2] in live and live == set(keys)
     assert run.status == "incomplete"
     assert "announced 4 distinct ids but 3 arrived" in (run.error or "")
+
+
+@respx.mock
+async def test_a_listing_without_a_total_proves_nothing() -> None:
+    respx.get("https://hallinta.test/v1/activities").mock(
+        return_value=httpx.Response(200, json={"items": [{"_key": "1"}], "hasMore": False})
+    )
+    client_settings = ClientSettings(base_url="https://hallinta.test", cookies="AUTH_TOKEN_X=a")
+    async with LahellaClient(client_settings) as client:
+        assert [item["_key"] async for item in client.activities()] == ["1"]
+    assert not client.progress.complete
+    assert client.progress.shortfall() == "listing '*' announced no total (1 distinct ids arrived)"

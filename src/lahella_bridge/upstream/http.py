@@ -94,7 +94,7 @@ class SweepProgress:
 
     @property
     def complete(self) -> bool:
-        """Every listing ended normally and saw at least the `total` it announced."""
+        """Every listing ended normally, announced a total and saw at least that many."""
         return self.shortfall() is None
 
     def shortfall(self) -> str | None:
@@ -105,7 +105,9 @@ class SweepProgress:
             return "no listing was read"
         for listing, total in self.totals.items():
             seen = self.seen.get(listing, 0)
-            if total is not None and seen < total:
+            if total is None:
+                return f"listing {listing!r} announced no total ({seen} {self.unit} arrived)"
+            if seen < total:
                 return (
                     f"listing {listing!r} announced {total} {self.unit} but {seen} arrived"
                     f" ({self.duplicates} repeated)"
