@@ -15,7 +15,7 @@ import respx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from lahella_bridge.cli import sample_server
@@ -158,3 +158,30 @@ async def test_an_oversized_page_fails_the_run_and_retires_nothing(
     assert "http://sample.test/v1/activities?" in (report.error or "")
     assert "larger than 20000 bytes" in (report.error or "")
     assert await live_count(db) == live
+
+
+async def test_a_token_refresh_trickling_bytes_is_cut_off_by_the_deadline() -> None:
+    async def expired(request: Request) -> JSONResponse:
+        return JSONResponse({"error": "Unauthorized"}, status_code=401)
+
+    app = Starlette(
+        routes=[
+            Route("/v1/activities", expired),
+            Route("/api/v1/auth/token", trickle, methods=["POST"]),
+        ]
+    )
+    with sample_server(app, "trickling-token-endpoint") as url:
+        started = time.monotonic()
+        client_settings = settings(base_url=url, timeout_s=1.0, deadline_s=0.5)
+        with pytest.raises(UpstreamError, match=r"auth/token within 0\.5 s"):
+            await asyncio.wait_for(collect(client_settings), timeout=15)
+        assert time.monotonic() - started < 3
+
+
+@respx.mock
+async def test_a_token_refresh_answer_over_the_cap_fails() -> None:
+    respx.get(LIST).mock(return_value=httpx.Response(401))
+    padded = {"status": "Success", "padding": "x" * 4096}
+    respx.post(f"{BASE}/api/v1/auth/token").mock(return_value=httpx.Response(200, json=padded))
+    with pytest.raises(UpstreamError, match="auth/token is larger than 1024 bytes"):
+        await collect(settings(max_response_bytes=1024))

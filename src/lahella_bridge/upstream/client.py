@@ -153,15 +153,25 @@ class LahellaClient(UpstreamHttp):
 
     async def _refresh_tokens(self) -> None:
         origin = self.settings.base_url.rstrip("/")
-        response = await self._http.post(
-            REFRESH_PATH,
-            json={"grant_type": "refresh_token"},
-            headers={"Referer": f"{origin}/login", "Content-Type": "application/json"},
-        )
+        async with (
+            self.within_deadline(REFRESH_PATH),
+            self._http.stream(
+                "POST",
+                REFRESH_PATH,
+                json={"grant_type": "refresh_token"},
+                headers={"Referer": f"{origin}/login", "Content-Type": "application/json"},
+            ) as response,
+        ):
+            body = await self._bounded_body(response)
         try:
-            ok = response.status_code == 200 and response.json().get("status") == "Success"
+            answer = json.loads(body)
         except ValueError:
-            ok = False
+            answer = None
+        ok = (
+            response.status_code == 200
+            and isinstance(answer, dict)
+            and answer.get("status") == "Success"
+        )
         if ok:
             # One value per name: the fresh Set-Cookie replaces the configured token.
             merged = {c.name: c.value for c in self._http.cookies.jar if c.value is not None}

@@ -8,6 +8,8 @@ import asyncio
 import json
 import random
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -237,26 +239,32 @@ class UpstreamHttp:
         give_up_on: tuple[int, ...],
     ) -> tuple[int, Any]:
         """One GET whose body is read only up to `max_bytes`, all within `deadline_s`."""
+        async with (
+            self.within_deadline(path),
+            self._http.stream("GET", path, params=params) as response,
+        ):
+            status = response.status_code
+            if status in give_up_on:
+                raise GaveUpOnStatus(response)
+            if status in passthrough:
+                return status, None
+            if status == 429 or status >= 500:
+                raise RetryableStatus(response)
+            response.raise_for_status()
+            body = await self._bounded_body(response)
+        return status, json_without_nul(body.decode(response.encoding or "utf-8", "replace"))
+
+    @asynccontextmanager
+    async def within_deadline(self, path: str) -> AsyncIterator[None]:
+        """One request, body included, within `deadline_s`."""
         try:
-            async with (
-                asyncio.timeout(self.limits.deadline_s),
-                self._http.stream("GET", path, params=params) as response,
-            ):
-                status = response.status_code
-                if status in give_up_on:
-                    raise GaveUpOnStatus(response)
-                if status in passthrough:
-                    return status, None
-                if status == 429 or status >= 500:
-                    raise RetryableStatus(response)
-                response.raise_for_status()
-                body = await self._bounded_body(response)
+            async with asyncio.timeout(self.limits.deadline_s):
+                yield
         except TimeoutError:
             raise DeadlineExceeded(
                 f"no complete response from {self._http.base_url.join(path)} within "
                 f"{self.limits.deadline_s:g} s (LAHELLA_BRIDGE_UPSTREAM_DEADLINE_S)"
             ) from None
-        return status, json_without_nul(body.decode(response.encoding or "utf-8", "replace"))
 
     async def _bounded_body(self, response: httpx.Response) -> bytes:
         cap = self.limits.max_bytes
