@@ -361,7 +361,10 @@ class Harvester:
             report.retired = await repository.retire_activities(session, source, to_retire)
             if report.retired:
                 await repository.bump_data_version(session)
-        report.status = "succeeded" if report.complete else "incomplete"
+        if report.complete:
+            report.status = "succeeded"
+        else:  # an incremental sync that missed something it knows of
+            report.status, report.error = "incomplete", report.error or report.shortfall
 
 
 @dataclass

@@ -82,7 +82,8 @@ class SweepProgress:
     """What one listing saw: enough to judge whether a sweep was complete.
 
     `totals` holds what each listing announced and `seen` what arrived, both in `unit`
-    (distinct ids for Lähellä.fi, pages for PTV).
+    (distinct ids); `gaps` says what a client knows it missed (a listing or a linked record
+    it could not read), which makes the sweep incomplete however the counts look.
     """
 
     pages: int = 0
@@ -93,6 +94,7 @@ class SweepProgress:
     seen: dict[str, int] = field(default_factory=dict)
     stalled: bool = False
     unit: str = "items"
+    gaps: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -103,6 +105,9 @@ class SweepProgress:
         """Why the sweep cannot prove it saw every record, or None when it can."""
         if self.stalled:
             return "the listing stopped advancing (a page brought nothing new)"
+        if self.gaps:
+            more = f" (and {len(self.gaps) - 1} more)" if len(self.gaps) > 1 else ""
+            return f"{self.gaps[0]}{more}"
         if not self.totals:
             return "no listing was read"
         for listing, total in self.totals.items():

@@ -153,6 +153,23 @@ class PtvBundle(PtvInput):
     organization: PtvOrganization | None = None
 
 
+def listed_areas(areas: Any) -> set[str]:
+    """The municipality codes whose area listing (`/Service/list/area/Municipality/...`)
+    names a raw service with these `areas`: its municipalities and those of its regions."""
+    codes: set[str] = set()
+    for area in areas if isinstance(areas, list) else []:
+        if not isinstance(area, dict):
+            continue
+        if area.get("type") == "Municipality" and isinstance(area.get("code"), str):
+            codes.add(area["code"])
+        codes |= {
+            m["code"]
+            for m in area.get("municipalities") or []
+            if isinstance(m, dict) and isinstance(m.get("code"), str)
+        }
+    return codes
+
+
 class PtvPage(PtvInput):
     """`V3VmOpenApiGuidPage` and the `...WithPaging` envelopes: `itemList` plus counts."""
 
