@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lahella_bridge import metrics, repository
+from lahella_bridge.brake import Brake
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
@@ -29,6 +30,7 @@ from lahella_bridge.normalise_ptv import normalise_ptv
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient, StoredSession
 from lahella_bridge.upstream.http import SweepProgress, UpstreamError
 from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
+from lahella_bridge.upstream.ptv_schemas import listed_areas
 from lahella_bridge.upstream.schemas import Publication, raw_publication_state
 
 log = structlog.get_logger(__name__)
@@ -60,6 +62,15 @@ MAPPINGS = {
     # PTV lists only published services; a withdrawn one arrives as a removal.
     "ptv": SourceMapping("ptv", repository.ptv_record_key, normalise_ptv, lambda raw, now: True),
 }
+
+
+@dataclass
+class Listing:
+    """What a source's listing said besides its records: ids it says are gone
+    (incremental), and for PTV's full sweep the ids each area's listing named."""
+
+    removed: set[str] = field(default_factory=set)
+    by_area: dict[str, set[str]] | None = None
 
 
 class HarvestAlreadyRunning(Conflict):
@@ -237,10 +248,8 @@ class Harvester:
         log.info("harvest.start", run_id=report.run_id, source=source, mode=run_mode)
         sweep = _Sweep(report, Context(now=now), sessions, MAPPINGS[source])
         try:
-            removed = await self._fetch(source, sweep, since)
-            await self._retire(
-                sessions, sweep, report, None if since is None else removed, force=force
-            )
+            listing = await self._fetch(source, sweep, since)
+            await self._retire(sessions, sweep, listing, incremental=since is not None, force=force)
             async with sessions.begin() as session:
                 if await _settle_sources(session):
                     await repository.bump_data_version(session)
@@ -278,14 +287,14 @@ class Harvester:
         )
         return report
 
-    async def _fetch(self, source: str, sweep: _Sweep, since: datetime | None) -> set[str]:
-        """Feed every record of the source's listing to the sweep; returns explicit removals."""
+    async def _fetch(self, source: str, sweep: _Sweep, since: datetime | None) -> Listing:
+        """Feed every record of the source's listing to the sweep."""
         if source == "lahella":
             assert self.client is not None
             session_store = _StoredSessions(sweep.sessions, source)
             async with LahellaClient(self.client, self.transport, session_store) as lahella:
                 await self._consume(lahella.activities(), lahella.progress, sweep)
-            return set()
+            return Listing()
         assert self.ptv is not None
         async with PtvClient(self.ptv, transport=self.ptv_transport) as client:
             records = (
@@ -294,7 +303,7 @@ class Harvester:
                 else client.services_changed(since, self.clock())
             )
             await self._consume(records, client.progress, sweep)
-            return client.removed
+            return Listing(client.removed, client.listed if since is None else None)
 
     async def _consume(
         self, records: AsyncIterator[Any], progress: SweepProgress, sweep: _Sweep
@@ -315,31 +324,36 @@ class Harvester:
             totals = [t for t in progress.totals.values() if t is not None]
             report.total_reported = sum(totals) if totals else None
 
-    def _brake_refuses(self, report: HarvestReport, to_retire: int, live: int, force: bool) -> bool:
-        limit = max(self.brake_minimum, int(self.brake * live))
-        if to_retire <= limit or force:
-            return False
-        report.status = "braked"
-        report.error = (
-            f"safety brake: the sweep would retire {to_retire} of {live} live "
-            f"activities (limit {limit}); nothing was retired. Check the upstream, then "
-            "run `lahella-bridge harvest --force` if the removals are real"
-        )
-        log.warning("harvest.braked", run_id=report.run_id, would_retire=to_retire)
-        return True
+    async def _brake_refusal(
+        self, session: AsyncSession, live: set[str], to_retire: list[str], listing: Listing
+    ) -> str | None:
+        """Why the brake stops this retirement, or None: source-wide, and for a sweep that
+        lists by area (PTV's), per area too, as one area's empty listing is a small share
+        of the whole. (An incremental sync's removals are PTV's own word, one by one.)"""
+        brake = Brake(self.brake, self.brake_minimum)
+        refusal = brake.refusal(len(to_retire), len(live))
+        if refusal is not None or listing.by_area is None:
+            return refusal
+        live_by_area: dict[str, set[str]] = {area: set() for area in listing.by_area}
+        for key, areas in (await repository.live_ptv_areas(session)).items():
+            for area in listed_areas(areas) & live_by_area.keys():
+                live_by_area[area].add(key)
+        lost = {area: keys - listing.by_area[area] for area, keys in live_by_area.items()}
+        return brake.area_refusal(lost, live_by_area)
 
     async def _retire(
         self,
         sessions: async_sessionmaker[AsyncSession],
         sweep: _Sweep,
-        report: HarvestReport,
-        removed: set[str] | None,
+        listing: Listing,
         *,
+        incremental: bool,
         force: bool,
     ) -> None:
-        """A full sweep (`removed` None) retires what it did not see, and only when it saw
-        the whole listing; an incremental sync retires exactly what the upstream said is gone."""
-        if removed is None and not report.complete:
+        """A full sweep retires what it did not see, and only when it saw the whole
+        listing; an incremental sync retires exactly what the upstream said is gone."""
+        report = sweep.report
+        if not incremental and not report.complete:
             report.status = "incomplete"
             report.error = report.error or (
                 f"nothing was retired: {report.shortfall or 'the listing was not read in full'}"
@@ -354,9 +368,16 @@ class Harvester:
         source = sweep.mapping.name
         async with sessions.begin() as session:
             live = await repository.live_keys(session, source)
-            gone = live if removed is None else removed & live
+            gone = listing.removed & live if incremental else live
             to_retire = sorted(gone - sweep.keep)
-            if self._brake_refuses(report, len(to_retire), len(live), force):
+            refusal = await self._brake_refusal(session, live, to_retire, listing)
+            if refusal is not None and not force:
+                report.status = "braked"
+                report.error = (
+                    f"safety brake: {refusal}; nothing was retired. Check the upstream, "
+                    "then run `lahella-bridge harvest --force` if the removals are real"
+                )
+                log.warning("harvest.braked", run_id=report.run_id, would_retire=len(to_retire))
                 return
             report.retired = await repository.retire_activities(session, source, to_retire)
             if report.retired:

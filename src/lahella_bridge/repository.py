@@ -404,6 +404,17 @@ async def live_keys(session: AsyncSession, source: str) -> set[str]:
     return set(rows.all())
 
 
+async def live_ptv_areas(session: AsyncSession) -> dict[str, Any]:
+    """The raw `areas` of every live PTV service, by service id: which area listings
+    should name it (the per-area brake's denominator)."""
+    rows = await session.execute(
+        select(Activity.upstream_id, Activity.raw["service"]["areas"]).where(
+            Activity.source == "ptv", SOURCE_LIVE
+        )
+    )
+    return dict(rows.all())
+
+
 async def retire_activities(session: AsyncSession, source: str, keys: Sequence[str]) -> int:
     """Tombstone (never delete) the given live activities; their occurrences go."""
     if not keys:

@@ -72,6 +72,8 @@ class PtvClient(UpstreamHttp):
     ) -> None:
         self.settings = settings
         self.removed: set[str] = set()
+        # Ids each area's listing named (full sweep): what the per-area brake compares.
+        self.listed: dict[str, set[str]] = {}
         # Linked ids PTV neither returned nor denied: their referrers are held back.
         self.unresolved: set[str] = set()
         self._channels: dict[str, dict[str, Any]] = {}
@@ -196,6 +198,7 @@ class PtvClient(UpstreamHttp):
         """Full sweep: every published service of every configured area, once."""
         seen: set[str] = set()
         for code in self.settings.areas:
+            self.listed[code] = set()
             path = f"/Service/list/area/Municipality/code/{code}"
             async for items in self._pages(path, {"includeWholeCountry": "false"}, label=code):
                 fresh = []
@@ -206,6 +209,7 @@ class PtvClient(UpstreamHttp):
                         continue
                     seen.add(key)
                     fresh.append(item)
+                self.listed[code] |= _item_ids(items)
                 self.progress.items += len(fresh)
                 async for bundle in self._linked(fresh):
                     yield bundle
