@@ -33,7 +33,7 @@ class RpdePage(BaseModel):
             "examples": [
                 {
                     "next": "https://bridge.example/v1/changes/activities?afterTimestamp=1042"
-                    "&afterId=64c9c47d-e4e1-5a91-ad69-c2d9e550486a&limit=100",
+                    "&afterId=64c9c47d-e4e1-5a91-ad69-c2d9e550486a&limit=500",
                     "items": [
                         {
                             "state": "deleted",
@@ -85,8 +85,9 @@ async def _page(
         )
     else:
         nxt = str(request.url)
-    # Full pages never change; the last page does as soon as anything is harvested.
-    cache = "public, max-age=3600" if len(items) == limit else "public, max-age=8"
+    # OpenActive: only the last (empty) page is polled for news; every other page, short
+    # or full, is cached an hour, so a consumer replaying the feed spares the origin.
+    cache = "public, max-age=3600" if items else "public, max-age=8"
     return JSONResponse(
         {"next": nxt, "items": items, "license": "https://creativecommons.org/licenses/by/4.0/"},
         headers={"Cache-Control": cache},
@@ -108,7 +109,9 @@ AfterId = Annotated[
         alias="afterId", description="`id` of the last item seen; give `afterTimestamp` with it."
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+Limit = Annotated[
+    int, Query(ge=1, le=500, description="Items per page (OpenActive recommends 500).")
+]
 
 
 @router.get("/activities", summary="RPDE feed of activity changes", response_model=RpdePage)
@@ -117,7 +120,7 @@ async def activity_changes(
     session: SessionDep,
     after_timestamp: AfterTimestamp = None,
     after_id: AfterId = None,
-    limit: Limit = 100,
+    limit: Limit = 500,
 ) -> JSONResponse:
     """Replaying from the start reaches exactly the current set, deletions included:
     `WHERE (modified = :ts AND id > :id) OR modified > :ts ORDER BY modified, id`."""
@@ -130,6 +133,6 @@ async def organization_changes(
     session: SessionDep,
     after_timestamp: AfterTimestamp = None,
     after_id: AfterId = None,
-    limit: Limit = 100,
+    limit: Limit = 500,
 ) -> JSONResponse:
     return await _page(request, session, "organizations", after_timestamp, after_id, limit)
