@@ -693,6 +693,26 @@ def _text_match(q: str) -> Any:
     return or_(*alternatives)
 
 
+def _area_conditions(filters: ActivityFilters) -> list[Any]:
+    """The `bbox` and `near` filters as conditions on one channel (a place)."""
+    areas = []
+    if filters.bbox is not None:
+        west, south, east, north = filters.bbox
+        areas.append(
+            and_(ServiceChannel.lon.between(west, east), ServiceChannel.lat.between(south, north))
+        )
+    if filters.near is not None:
+        lat, lon = filters.near
+        degrees = filters.radius_km / 111.0 + 0.01
+        areas.append(
+            and_(
+                ServiceChannel.lat.between(lat - degrees, lat + degrees),
+                _distance_km(lat, lon) <= filters.radius_km,
+            )
+        )
+    return areas
+
+
 def activity_conditions(filters: ActivityFilters, *, include_deleted: bool = False) -> list[Any]:
     """WHERE clauses for live, visible activities matching the filters."""
     conditions: list[Any] = (
@@ -714,26 +734,7 @@ def activity_conditions(filters: ActivityFilters, *, include_deleted: bool = Fal
     conditions += [column.contains([value]) for column, value in arrays if value is not None]
     if filters.q:
         conditions.append(_text_match(filters.q))
-    if filters.bbox is not None:
-        west, south, east, north = filters.bbox
-        conditions.append(
-            _channel_within(
-                and_(
-                    ServiceChannel.lon.between(west, east), ServiceChannel.lat.between(south, north)
-                )
-            )
-        )
-    if filters.near is not None:
-        lat, lon = filters.near
-        degrees = filters.radius_km / 111.0 + 0.01
-        conditions.append(
-            _channel_within(
-                and_(
-                    ServiceChannel.lat.between(lat - degrees, lat + degrees),
-                    _distance_km(lat, lon) <= filters.radius_km,
-                )
-            )
-        )
+    conditions += [_channel_within(area) for area in _area_conditions(filters)]
     if filters.is_free is not None:
         conditions.append(Activity.is_free.is_(filters.is_free))
     if filters.online is not None:
@@ -832,6 +833,28 @@ def _calendar_only(filters: ActivityFilters) -> bool:
     return replace(filters, municipality=None, theme=None) == ActivityFilters()
 
 
+def _where_session_counts(own_place: Any, placeless: Any, activity_place: Any) -> list[Any]:
+    """A session is where it meets; one with no place of its own, wherever its activity is.
+    Alternatives: OR them, or run each as its own index-friendly branch."""
+    return [own_place, and_(placeless, activity_place)]
+
+
+def _session_in_towns(codes: Sequence[str], activity_in_towns: Any) -> list[Any]:
+    return _where_session_counts(
+        Occurrence.municipality.in_(list(codes)),
+        Occurrence.municipality.is_(None),
+        activity_in_towns,
+    )
+
+
+def _session_in_area(area: Any) -> list[Any]:
+    """`area`, a condition on one channel, as the alternatives of a session meeting there."""
+    own = select(ServiceChannel.id).where(ServiceChannel.id == Occurrence.channel_id, area)
+    return _where_session_counts(
+        own.exists(), Occurrence.channel_id.is_(None), _channel_within(area)
+    )
+
+
 def _session_branches(
     window: Sequence[Any], codes: Sequence[str], themes: Sequence[Any]
 ) -> list[Any]:
@@ -843,14 +866,10 @@ def _session_branches(
     ]
     if not codes:
         return [and_(*conditions)]
-    # A session with no place of its own counts where its activity is.
-    placeless_in_town = Occurrence.activity_id.in_(
+    activity_in_towns = Occurrence.activity_id.in_(
         select(Activity.id).where(Activity.municipalities.overlap(list(codes)))
     )
-    return [
-        and_(*conditions, Occurrence.municipality.in_(list(codes))),
-        and_(*conditions, Occurrence.municipality.is_(None), placeless_in_town),
-    ]
+    return [and_(*conditions, where) for where in _session_in_towns(codes, activity_in_towns)]
 
 
 async def _count_all(session: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
@@ -906,21 +925,15 @@ async def list_events(
         found = await occurrences_by_id(session, ids)
         return count, await _with_activities(session, [found[i] for i in ids if i in found])
     conditions = [
-        *activity_conditions(replace(filters, municipality=None)),
+        *activity_conditions(replace(filters, municipality=None, bbox=None, near=None)),
         Occurrence.starts >= start,
         Occurrence.starts < end,
     ]
+    # The session's own place decides, so a multi-town activity lists where it meets.
     if filters.municipality is not None:
-        # The session's own place decides, so a multi-town activity lists where it meets.
-        conditions.append(
-            or_(
-                Occurrence.municipality == filters.municipality,
-                and_(
-                    Occurrence.municipality.is_(None),
-                    Activity.municipalities.contains([filters.municipality]),
-                ),
-            )
-        )
+        codes = [filters.municipality]
+        conditions.append(or_(*_session_in_towns(codes, Activity.municipalities.overlap(codes))))
+    conditions += [or_(*_session_in_area(area)) for area in _area_conditions(filters)]
     total = await session.scalar(
         select(func.count())
         .select_from(Occurrence)
@@ -1234,14 +1247,7 @@ async def linked_events(
     codes = list(query.municipalities)
     # A session is where it meets; a recurring whole is wherever its activity is.
     session_place = (
-        [
-            or_(
-                Occurrence.municipality.in_(codes),
-                and_(Occurrence.municipality.is_(None), Activity.municipalities.overlap(codes)),
-            )
-        ]
-        if codes
-        else []
+        [or_(*_session_in_towns(codes, Activity.municipalities.overlap(codes)))] if codes else []
     )
     activity_place = [Activity.municipalities.overlap(codes)] if codes else []
     sessions = (
