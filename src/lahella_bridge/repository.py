@@ -1000,6 +1000,21 @@ async def list_organisations(
     return int(count or 0), rows.all()
 
 
+async def organisation_emails(
+    session: AsyncSession, org_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The organisations' own e-mail addresses, for those that gave one."""
+    if not org_ids:
+        return {}
+    email = Organisation.document["email"].astext
+    rows = await session.execute(
+        select(Organisation.id, email).where(
+            Organisation.id.in_(list(org_ids)), email.is_not(None), email != ""
+        )
+    )
+    return {org_id: str(value) for org_id, value in rows}
+
+
 async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
     return await session.scalar(
         select(Organisation).where(Organisation.id == org_id, Organisation.deleted_at.is_(None))

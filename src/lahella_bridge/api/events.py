@@ -109,10 +109,21 @@ async def events_calendar(
     filters: FiltersDep,
     window: WindowDep,
     lang: LangDep,
+    expand: Annotated[
+        bool,
+        Query(
+            description="One VEVENT per session instead of one per recurring series "
+            "(RRULE with EXDATE/RDATE)."
+        ),
+    ] = False,
 ) -> Response:
-    """The same query as /v1/events (up to 5000 events) for calendar subscriptions."""
+    """The same query as /v1/events (up to 5000 sessions) for calendar subscriptions: a
+    weekly activity is one recurring event, as calendar apps expect."""
     _, rows = await repository.list_events(
         session, filters.filters, window.start, window.end, ICS_LIMIT, 0
+    )
+    emails = await repository.organisation_emails(
+        session, list({a.organisation_id for _, a in rows if a.organisation_id is not None})
     )
     # Thousands of events take seconds to render: off the event loop, so that one
     # calendar subscription does not stall every other request of this process.
@@ -121,6 +132,8 @@ async def events_calendar(
             [event_of(o, a, lang) for o, a in rows],
             name="Pohde: järjestöjen ja seurakuntien tapahtumat",
             now=datetime.now(UTC),
+            expand=expand,
+            organiser_emails={str(key): email for key, email in emails.items()},
         )
     )
     return Response(

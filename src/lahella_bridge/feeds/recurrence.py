@@ -1,0 +1,97 @@
+"""Sessions of one activity -> weekly series, the form calendar apps expect for a weekly
+choir: one rule, EXDATEs for the weeks it skips and RDATEs for sessions at another time."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+# A fortnightly or every-fourth-week group reads as one rule; rarer gaps take EXDATEs.
+LONGEST_INTERVAL_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class WeeklyRule:
+    interval: int  # weeks
+    weekdays: tuple[int, ...]  # 0 = Monday
+    until: datetime  # UTC, as RFC 5545 requires with a TZID start
+
+
+@dataclass(frozen=True)
+class Series:
+    """Sessions sharing a place and a length: `sessions[0]` is the first (DTSTART)."""
+
+    uid: str
+    sessions: list[dict[str, Any]]
+    rule: WeeklyRule | None
+    exdates: list[datetime]
+    rdates: list[datetime]
+
+
+def series_of(events: Sequence[dict[str, Any]]) -> list[Series]:
+    """Events of /v1/events (in start order) -> one series per activity, place and length;
+    a session alone keeps its own id."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for event in events:
+        place = event["place"].id if event["place"] is not None else None
+        length = event["ends"] - event["starts"] if event["ends"] is not None else None
+        groups.setdefault((event["activity_id"], place, length), []).append(event)
+    found = [_series(key, sessions) for key, sessions in groups.items()]
+    return sorted(found, key=lambda series: series.sessions[0]["starts"])
+
+
+def single(event: dict[str, Any]) -> Series:
+    return Series(f"{event['id']}@lahella-bridge", [event], None, [], [])
+
+
+def _series(key: tuple[Any, ...], sessions: list[dict[str, Any]]) -> Series:
+    if len(sessions) == 1:
+        return single(sessions[0])
+    activity_id, place, length = key
+    variant = hashlib.sha256(f"{place}|{length}".encode()).hexdigest()[:8]
+    uid = f"{activity_id}-{variant}@lahella-bridge"
+    rule, exdates, rdates = weekly_rule([s["starts"] for s in sessions])
+    return Series(uid, sessions, rule, exdates, rdates)
+
+
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _rule_days(first: date, last: date, weekdays: set[int], interval: int) -> list[date]:
+    """The days a weekly rule from `first` names up to `last` (weeks counted from Monday)."""
+    days = []
+    week = _week(first)
+    while week <= last:
+        days += [week + timedelta(days=d) for d in sorted(weekdays)]
+        week += timedelta(weeks=interval)
+    return [day for day in days if first <= day <= last]
+
+
+def weekly_rule(
+    starts: Sequence[datetime],
+) -> tuple[WeeklyRule | None, list[datetime], list[datetime]]:
+    """(rule, EXDATEs, RDATEs) that expand from `starts[0]` to exactly `starts`: the rule
+    follows the first session's clock time; sessions at other times are RDATEs. Without a
+    rule worth having (more skipped than kept), every later session is an RDATE."""
+    local = [start.astimezone(HELSINKI) for start in starts]
+    clock = local[0].time()
+    on_rule = [start for start in local if start.time() == clock]
+    days = {start.date() for start in on_rule}
+    weekdays = {day.weekday() for day in days}
+    first, last = local[0].date(), on_rule[-1].date()
+    for interval in range(LONGEST_INTERVAL_WEEKS, 0, -1):
+        named = _rule_days(first, last, weekdays, interval)
+        if days <= set(named):
+            break
+    exdates = [datetime.combine(d, clock, HELSINKI) for d in named if d not in days]
+    if len(on_rule) < 2 or len(exdates) > len(on_rule):
+        return None, [], local[1:]
+    rule = WeeklyRule(interval, tuple(sorted(weekdays)), on_rule[-1].astimezone(UTC))
+    return rule, exdates, [start for start in local if start.time() != clock]
