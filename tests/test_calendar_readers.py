@@ -5,7 +5,9 @@ the sessions of /v1/events, at the same instants, on both sides of the 2027 DST 
 from __future__ import annotations
 
 import json
+import random
 import subprocess
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,13 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
+from lahella_bridge.feeds.ical import render_calendar
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.data import HELSINKI
 from lahella_bridge.sample.upstream import SampleUpstream
 
-# (activity id, start, end or None), all in UTC
-Session = tuple[str, str, str | None]
+# (activity id, start, end), in UTC; a session without an end ends as it starts (RFC 5545)
+Session = tuple[str, str, str]
 
 
 @pytest.fixture(params=[date(2027, 3, 22), date(2027, 10, 25)], ids=["summer-time-starts", "ends"])
@@ -55,7 +58,7 @@ async def json_sessions(api: httpx.AsyncClient, window: dict[str, str]) -> list[
     for item in await json_events(api, window):
         ends = datetime.fromisoformat(item["ends"]) if item["ends"] else None
         starts = datetime.fromisoformat(item["starts"])
-        sessions.append((item["activity_id"], utc(starts), utc(ends) if ends else None))
+        sessions.append((item["activity_id"], utc(starts), utc(ends or starts)))
     return sorted(sessions)
 
 
@@ -71,7 +74,7 @@ def read_with_icaljs(feed: bytes, js_readers: Path) -> list[Session]:
         (
             activity_of(s["uid"]),
             utc(datetime.fromisoformat(s["start"])),
-            s["end"] and utc(datetime.fromisoformat(s["end"])),
+            utc(datetime.fromisoformat(s["end"])),
         )
         for s in json.loads(out.stdout)
     )
@@ -84,7 +87,7 @@ def read_with_python(feed: bytes, window: dict[str, str]) -> list[Session]:
         (
             activity_of(str(o["UID"])),
             utc(o["DTSTART"].dt),
-            utc(o["DTEND"].dt) if "DTEND" in o else None,
+            utc(o["DTEND"].dt if "DTEND" in o else o["DTSTART"].dt),
         )
         for o in occurrences
     )
@@ -146,3 +149,61 @@ async def test_organizer_is_the_organisations_own_email_and_absent_without_one(
         bool(organiser) == (organisation_of[activity_of(uid)] == organisation)
         for uid, organiser in organisers.items()
     )
+
+
+def made_up_sessions(rng: random.Random, activity: int) -> list[dict[str, Any]]:
+    """A weekly activity as people run them: one to three weekdays, every one to three
+    weeks, weeks skipped, a session moved to another hour, across the 2027 DST changes."""
+    weekdays = rng.sample(range(7), rng.randint(1, 3))
+    interval, clock = rng.randint(1, 3), time(rng.choice([9, 10, 17, 18]), rng.choice([0, 30]))
+    length = rng.choice([timedelta(minutes=60), timedelta(minutes=90), None])
+    first = date(2027, 3, 1) + timedelta(days=rng.randint(0, 40))
+    days = [
+        first + timedelta(weeks=week, days=day - first.weekday())
+        for week in range(0, rng.randint(2, 40), interval)
+        for day in weekdays
+    ]
+    starts = [
+        datetime.combine(day, clock, HELSINKI)
+        for day in days
+        if day >= first and rng.random() > 0.15
+    ]
+    starts += [
+        datetime.combine(rng.choice(days), time(rng.choice([12, 19])), HELSINKI)
+        for _ in range(rng.randint(0, 2))
+    ]
+    activity_id = str(uuid.UUID(int=activity))
+    return [
+        {
+            "id": f"{activity_id}:{start:%Y%m%dT%H%M}",
+            "activity_id": activity_id,
+            "name": f"Kerho {activity}",
+            "summary": None,
+            "starts": start,
+            "ends": start + length if length else None,
+            "place": None,
+            "organisation": None,
+            "url": "https://lahella.fi/",
+            "modified": None,
+        }
+        for start in sorted(set(starts))
+    ]
+
+
+def test_series_expand_back_to_exactly_their_sessions_in_both_readers(js_readers: Path) -> None:
+    rng = random.Random(18)
+    events = sorted(
+        (event for activity in range(300) for event in made_up_sessions(rng, activity)),
+        key=lambda event: event["starts"],
+    )
+    feed = render_calendar(events, name="test", now=datetime(2027, 1, 1, tzinfo=UTC))
+    expected = sorted(
+        (e["activity_id"], utc(e["starts"]), utc(e["ends"] or e["starts"])) for e in events
+    )
+    calendar = Calendar.from_ical(feed)
+    assert len(list(calendar.walk("VEVENT"))) < len(events) / 4
+    assert any("EXDATE" in e for e in calendar.walk("VEVENT"))
+    assert any("RDATE" in e for e in calendar.walk("VEVENT"))
+    assert read_with_icaljs(feed, js_readers) == expected
+    window = {"start": "2027-01-01T00:00:00+02:00", "end": "2028-06-01T00:00:00+03:00"}
+    assert read_with_python(feed, window) == expected

@@ -1,5 +1,5 @@
 // Reads an iCalendar feed on stdin as ical.js (Thunderbird's engine) does and prints every
-// session it expands to: [{uid, start, end}] in UTC, end null when the event has no DTEND.
+// session it expands to: [{uid, start, end}] in UTC (no DTEND: it ends as it starts).
 import { readFileSync } from "node:fs";
 import ICAL from "ical.js";
 
@@ -7,12 +7,11 @@ const root = new ICAL.Component(ICAL.parse(readFileSync(0, "utf8")));
 const sessions = [];
 for (const component of root.getAllSubcomponents("vevent")) {
   const event = new ICAL.Event(component);
-  const hasEnd = component.hasProperty("dtend");
   const add = (start, end) =>
     sessions.push({
       uid: event.uid,
       start: start.toJSDate().toISOString(),
-      end: hasEnd ? end.toJSDate().toISOString() : null,
+      end: end.toJSDate().toISOString(),
     });
   if (!event.isRecurring()) {
     add(event.startDate, event.endDate);

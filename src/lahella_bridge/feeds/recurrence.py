@@ -35,14 +35,14 @@ class Series:
 
 
 def series_of(events: Sequence[dict[str, Any]]) -> list[Series]:
-    """Events of /v1/events (in start order) -> one series per activity, place and length;
-    a session alone keeps its own id."""
+    """Events of /v1/events (in start order) -> one series per activity, place and length
+    that follows a weekly rule; other sessions stay single, each with its own id."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for event in events:
         place = event["place"].id if event["place"] is not None else None
         length = event["ends"] - event["starts"] if event["ends"] is not None else None
         groups.setdefault((event["activity_id"], place, length), []).append(event)
-    found = [_series(key, sessions) for key, sessions in groups.items()]
+    found = [series for key, group in groups.items() for series in _series(key, group)]
     return sorted(found, key=lambda series: series.sessions[0]["starts"])
 
 
@@ -50,14 +50,21 @@ def single(event: dict[str, Any]) -> Series:
     return Series(f"{event['id']}@lahella-bridge", [event], None, [], [])
 
 
-def _series(key: tuple[Any, ...], sessions: list[dict[str, Any]]) -> Series:
-    if len(sessions) == 1:
-        return single(sessions[0])
+def _series(key: tuple[Any, ...], sessions: list[dict[str, Any]]) -> list[Series]:
+    found = weekly_rule([s["starts"] for s in sessions]) if len(sessions) > 1 else None
+    if found is None:
+        return [single(session) for session in sessions]
     activity_id, place, length = key
     variant = hashlib.sha256(f"{place}|{length}".encode()).hexdigest()[:8]
+    rule, exdates, rdates = found
+    # A session moved to another hour of a day the rule skips stands alone: readers
+    # disagree on an RDATE beside an EXDATE of the same day (recurring-ical-events hid
+    # a 12:00 RDATE under a 09:00 EXDATE, comparing its UTC time with the EXDATE's wall time).
+    skipped = {moment.date() for moment in exdates}
+    moved = [s for s in sessions if s["starts"].astimezone(HELSINKI).date() in skipped]
+    kept = [moment for moment in rdates if moment.date() not in skipped]
     uid = f"{activity_id}-{variant}@lahella-bridge"
-    rule, exdates, rdates = weekly_rule([s["starts"] for s in sessions])
-    return Series(uid, sessions, rule, exdates, rdates)
+    return [Series(uid, sessions, rule, exdates, kept), *(single(s) for s in moved)]
 
 
 def _week(day: date) -> date:
@@ -76,10 +83,10 @@ def _rule_days(first: date, last: date, weekdays: set[int], interval: int) -> li
 
 def weekly_rule(
     starts: Sequence[datetime],
-) -> tuple[WeeklyRule | None, list[datetime], list[datetime]]:
+) -> tuple[WeeklyRule, list[datetime], list[datetime]] | None:
     """(rule, EXDATEs, RDATEs) that expand from `starts[0]` to exactly `starts`: the rule
-    follows the first session's clock time; sessions at other times are RDATEs. Without a
-    rule worth having (more skipped than kept), every later session is an RDATE."""
+    follows the first session's clock time; sessions at other times are RDATEs. None when
+    no rule is worth having (one session on its clock, or more skipped than kept)."""
     local = [start.astimezone(HELSINKI) for start in starts]
     clock = local[0].time()
     on_rule = [start for start in local if start.time() == clock]
@@ -92,6 +99,6 @@ def weekly_rule(
             break
     exdates = [datetime.combine(d, clock, HELSINKI) for d in named if d not in days]
     if len(on_rule) < 2 or len(exdates) > len(on_rule):
-        return None, [], local[1:]
+        return None
     rule = WeeklyRule(interval, tuple(sorted(weekdays)), on_rule[-1].astimezone(UTC))
     return rule, exdates, [start for start in local if start.time() != clock]
