@@ -1126,6 +1126,7 @@ class EventQuery:
     end: datetime | None = None
     show_deleted: bool = False
     super_event: str | None = None  # an upstream id, or "none" for top-level only
+    kinds: frozenset[str] | None = None  # single, sub, super, deleted; None: every kind
     hide_recurring_children: bool = False
     sort: str = "start_time"
 
@@ -1159,6 +1160,7 @@ def _linked_calendar_only(query: EventQuery) -> bool:
         and all(column == "themes" for column, _ in keywords)
         and not query.show_deleted
         and query.super_event is None
+        and query.kinds is None
         and not query.hide_recurring_children
         and query.sort == "start_time"
     )
@@ -1299,6 +1301,8 @@ async def linked_events(
         conditions.append(events.c.starts < query.end)
     if query.hide_recurring_children:
         conditions.append(events.c.kind != "sub")
+    if query.kinds is not None:
+        conditions.append(events.c.kind.in_(sorted(query.kinds)))
     if query.super_event == "none":
         conditions.append(events.c.kind != "sub")
     elif query.super_event is not None:

@@ -1,82 +1,87 @@
 """Linked Events v1 and HSDS 3.0 routes over the same tables as /v1 (no second copy).
 
-Linked Events answers unknown query parameters the way the real API does: it ignores
-them. Malformed values of known ones get a 400 with `{"detail": ...}`, as Django REST
-framework does.
+Every parameter a list takes is declared (interop/*_parameters.py), so generated clients
+can send it. A parameter of the Linked Events or HSDS reference that this service does not
+implement is a 422 naming it; any other unknown parameter is ignored, as the real Linked
+Events does. Malformed values get a 400 (422 from the type and length checks) with
+`{"detail": ...}`, as Django REST framework answers.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
 
 from lahella_bridge import repository
 from lahella_bridge.interop import hsds
 from lahella_bridge.interop import linkedevents as le
+from lahella_bridge.interop.hsds_parameters import (
+    UNSUPPORTED_ORGANIZATION_DETAIL,
+    UNSUPPORTED_ORGANIZATIONS,
+    UNSUPPORTED_SERVICE_AT_LOCATIONS,
+    UNSUPPORTED_TAXONOMIES,
+    UNSUPPORTED_TAXONOMY_TERMS,
+    HsdsPageDep,
+    Search,
+    ServiceFiltersDep,
+)
+from lahella_bridge.interop.le_parameters import (
+    MAX_LIST,
+    UNSUPPORTED_EVENT,
+    UNSUPPORTED_KEYWORD,
+    UNSUPPORTED_LANGUAGE,
+    UNSUPPORTED_ORGANIZATION,
+    UNSUPPORTED_PLACE,
+    ListPageDep,
+    Text,
+    event_query,
+)
+from lahella_bridge.interop.profile import (
+    DETAIL,
+    NOT_FOUND,
+    PAGED,
+    REFUSED,
+    JsonFormat,
+    LinkedEventsError,
+    ProfileRoute,
+    unsupported,
+)
 from lahella_bridge.models import Activity
 from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.schedule import HELSINKI
-from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.web.deps import MAX_PAGE, SessionDep, plausible_time
+from lahella_bridge.web.deps import SessionDep
 from lahella_bridge.web.openapi import opens_first_item
 
-router = APIRouter(prefix="/linkedevents/v1", tags=["linked events"])
-MAX_PAGE_SIZE = 100
-MAX_DAYS = 3660
-SORTS = {
-    "start_time",
-    "-start_time",
-    "last_modified_time",
-    "-last_modified_time",
-    "name",
-    "-name",
-    "end_time",
-    "-end_time",
-}
+__all__ = ["LinkedEventsError", "hsds_router", "router"]
+
+router = APIRouter(prefix="/linkedevents/v1", tags=["linked events"], route_class=ProfileRoute)
+EventQueryDep = Annotated[EventQuery, Depends(event_query)]
 
 
-class ProfileError(BaseModel):
-    """How Linked Events and HSDS answer an error."""
-
-    detail: str
-
-
-REFUSED: dict[int | str, dict[str, Any]] = {
-    400: {"model": ProfileError, "description": "Invalid or unsupported parameter"}
-}
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ProfileError, "description": "Not found"}
-}
-PAGED = {**REFUSED, 404: {"model": ProfileError, "description": "Invalid page: beyond the last"}}
+def _include(
+    include: Annotated[
+        str | None,
+        Query(
+            description="Reference fields to embed, comma-separated: `location`, `keywords`.",
+            max_length=MAX_LIST,
+            examples=["location,keywords"],
+        ),
+    ] = None,
+) -> set[str]:
+    return {part.strip() for part in (include or "").split(",")}
 
 
-class LinkedEventsError(Exception):
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail, self.status = detail, status
+IncludeDep = Annotated[set[str], Depends(_include)]
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/linkedevents/v1"
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    try:
-        page = int(request.query_params.get("page", "1"))
-        size = int(request.query_params.get("page_size", "20"))
-    except ValueError:
-        raise LinkedEventsError("page and page_size must be integers") from None
-    if not 1 <= page <= MAX_PAGE:
-        raise LinkedEventsError("Invalid page.", 404)
-    return page, max(1, min(size, MAX_PAGE_SIZE))
 
 
 def _envelope(
@@ -90,118 +95,6 @@ def _envelope(
         {"meta": {"count": count, "next": nxt, "previous": prev}, "data": data},
         headers={"Cache-Control": "public, max-age=300"},
     )
-
-
-def _time(value: str, *, end: bool = False) -> datetime:
-    """`today`, `now`, a date (start or end of that day in Helsinki) or a timestamp."""
-    now = datetime.now(HELSINKI)
-    if value == "now":
-        return now
-    if value == "today":
-        day = now.date()
-    else:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise LinkedEventsError(f"{value!r} is not a date or time") from None
-        try:
-            parsed = plausible_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=HELSINKI))
-        except ValueError as error:
-            raise LinkedEventsError(f"{value!r}: {error}") from None
-        if len(value) > 10:
-            return parsed
-        day = parsed.date()
-    moment = datetime.combine(day, time(0), tzinfo=HELSINKI)
-    return moment + timedelta(days=1) if end else moment
-
-
-def _keywords(value: str | None) -> tuple[tuple[str, str], ...]:
-    if not value:
-        return ()
-    parsed = []
-    for part in value.split(","):
-        found = le.parse_keyword(part)
-        if found is None:
-            # Linked Events filters by unknown keywords too: they match nothing.
-            found = ("stages", f"unknown:{part}")
-        parsed.append(found)
-    return tuple(parsed)
-
-
-def _divisions(value: str | None) -> tuple[str, ...]:
-    codes = []
-    for part in (value or "").split(","):
-        name = part.strip().rsplit("kunta:", 1)[-1] if part.strip() else ""
-        if name:
-            found = taxonomy().municipality_by_name(name)
-            codes.append(found.code if found else "000")
-    return tuple(codes)
-
-
-def _bool(value: str | None) -> bool | None:
-    if value is None or value == "":
-        return None
-    return value.lower() in ("true", "1", "yes")
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
-        return None
-    try:
-        numbers = [float(v) for v in value.split(",")]
-    except ValueError:
-        numbers = []
-    if len(numbers) != 4 or not all(map(math.isfinite, numbers)):
-        raise LinkedEventsError("bbox must be four numbers: west,south,east,north")
-    west, south, east, north = numbers
-    return west, south, east, north
-
-
-def event_query(request: Request) -> EventQuery:
-    params = request.query_params
-    start = _time(params["start"]) if params.get("start") else None
-    end = _time(params["end"], end=True) if params.get("end") else None
-    if params.get("days"):
-        try:
-            days = int(params["days"])
-        except ValueError:
-            days = 0
-        if not 1 <= days <= MAX_DAYS:
-            raise LinkedEventsError(f"days must be a whole number from 1 to {MAX_DAYS}")
-        start = start or _time("today")
-        end = start + timedelta(days=days)
-    sort = params.get("sort", "start_time")
-    if sort not in SORTS:
-        raise LinkedEventsError(f"Unsupported sort: {sort}")
-    language = params.get("language") or params.get("in_language")
-    modified_since = params.get("last_modified_since")
-    super_event = params.get("super_event")
-    if super_event and super_event != "none":
-        parsed = le.parse_event_id(super_event)
-        super_event = parsed[0] if parsed else "?"
-    return EventQuery(
-        filters=ActivityFilters(
-            q=(params.get("text") or params.get("combined_text") or "").strip() or None,
-            language=language or None,
-            is_free=_bool(params.get("is_free")),
-            bbox=_bbox(params.get("bbox")),
-            updated_since=_time(modified_since) if modified_since else None,
-        ),
-        keywords_any=_keywords(params.get("keyword")),
-        keywords_all=_keywords(params.get("keyword_AND")),
-        keywords_not=_keywords(params.get("keyword!")),
-        municipalities=_divisions(params.get("division")),
-        start=start,
-        end=end,
-        show_deleted=_bool(params.get("show_deleted")) or False,
-        super_event=super_event,
-        hide_recurring_children=_bool(params.get("hide_recurring_children")) or False,
-        sort=sort,
-    )
-
-
-def _include(request: Request) -> set[str]:
-    return {part.strip() for part in request.query_params.get("include", "").split(",")}
 
 
 async def _keyword_counts(session: SessionDep) -> dict[str, int]:
@@ -235,15 +128,19 @@ def _source(kind: str, activity: Any, occurrence: Any, sub_stamps: list[str]) ->
     "/event/",
     summary="Events (Linked Events v1)",
     responses={**PAGED, 200: opens_first_item("le_get_event", "event_id", "/data")},
+    dependencies=[unsupported(UNSUPPORTED_EVENT)],
 )
-async def le_list_events(request: Request, session: SessionDep) -> JSONResponse:
+async def le_list_events(
+    request: Request,
+    session: SessionDep,
+    paging: ListPageDep,
+    query: EventQueryDep,
+    include: IncludeDep,
+) -> JSONResponse:
     """Linked Events' event list: meta + data, its filters, sort, paging and include."""
-    page, size = _paging(request)
-    query = event_query(request)
-    count, rows = await repository.linked_events(session, query, size, (page - 1) * size)
+    count, rows = await repository.linked_events(session, query, paging.size, paging.offset)
     supers = [a.id for kind, a, _ in rows if kind == "super"]
     stamps = await repository.session_stamps(session, supers) if supers else {}
-    include = _include(request)
     counts = await _keyword_counts(session) if "keywords" in include else None
     data = [
         le.event_object(
@@ -254,11 +151,18 @@ async def le_list_events(request: Request, session: SessionDep) -> JSONResponse:
         )
         for kind, a, o in rows
     ]
-    return _envelope(request, count, page, size, data)
+    return _envelope(request, count, paging.page, paging.size, data)
 
 
-@router.get("/event/{event_id}/", summary="One event (Linked Events v1)", responses=NOT_FOUND)
-async def le_get_event(event_id: str, request: Request, session: SessionDep) -> JSONResponse:
+@router.get(
+    "/event/{event_id}/",
+    summary="One event (Linked Events v1)",
+    responses=DETAIL,
+    dependencies=[JsonFormat],
+)
+async def le_get_event(
+    event_id: str, request: Request, session: SessionDep, include: IncludeDep
+) -> JSONResponse:
     parsed = le.parse_event_id(event_id)
     activity = await repository.activity_by_upstream_id(session, parsed[0]) if parsed else None
     if parsed is None or activity is None:
@@ -281,7 +185,6 @@ async def le_get_event(event_id: str, request: Request, session: SessionDep) -> 
     else:
         kind = "super"
     sub_stamps = (await repository.session_stamps(session, [activity.id])).get(activity.id, [])
-    include = _include(request)
     counts = await _keyword_counts(session) if "keywords" in include else None
     body = le.event_object(
         _base(request),
@@ -303,10 +206,13 @@ INTERNET = {"id": "internet", "type": "online"}
     "/place/",
     summary="Places (Linked Events v1)",
     responses={**PAGED, 200: opens_first_item("le_get_place", "place_id", "/data")},
+    dependencies=[unsupported(UNSUPPORTED_PLACE)],
 )
-async def le_list_places(request: Request, session: SessionDep) -> JSONResponse:
-    page, size = _paging(request)
-    count, rows = await repository.places(session, size, (page - 1) * size)
+async def le_list_places(
+    request: Request, session: SessionDep, paging: ListPageDep
+) -> JSONResponse:
+    page, size = paging.page, paging.size
+    count, rows = await repository.places(session, size, paging.offset)
     base = _base(request)
     data = [le.place_object(base, _place_channel(a, cid), n, a.updated_at) for cid, a, n in rows]
     if page == 1:
@@ -314,7 +220,12 @@ async def le_list_places(request: Request, session: SessionDep) -> JSONResponse:
     return _envelope(request, count + 1, page, size, data[:size])
 
 
-@router.get("/place/{place_id}/", summary="One place (Linked Events v1)", responses=NOT_FOUND)
+@router.get(
+    "/place/{place_id}/",
+    summary="One place (Linked Events v1)",
+    responses=DETAIL,
+    dependencies=[JsonFormat],
+)
 async def le_get_place(place_id: str, request: Request, session: SessionDep) -> JSONResponse:
     if place_id == le.INTERNET_PLACE:
         return JSONResponse(le.place_object(_base(request), INTERNET, 0, None))
@@ -335,24 +246,31 @@ async def le_get_place(place_id: str, request: Request, session: SessionDep) -> 
     "/keyword/",
     summary="Keywords: the county's stages, themes, activity types",
     responses={**PAGED, 200: opens_first_item("le_get_keyword", "keyword_id", "/data")},
+    dependencies=[unsupported(UNSUPPORTED_KEYWORD)],
 )
-async def le_list_keywords(request: Request, session: SessionDep) -> JSONResponse:
-    page, size = _paging(request)
+async def le_list_keywords(
+    request: Request, session: SessionDep, paging: ListPageDep, text: Text = None
+) -> JSONResponse:
     counts = await _keyword_counts(session)
-    text = request.query_params.get("text", "").casefold()
+    wanted = (text or "").casefold()
     keywords = [
         (kid, term)
         for kid, _, term in le.all_keywords()
-        if not text or any(text in label.casefold() for label in term.labels.values())
+        if not wanted or any(wanted in label.casefold() for label in term.labels.values())
     ]
-    chosen = keywords[(page - 1) * size : page * size]
+    chosen = keywords[paging.offset : paging.offset + paging.size]
     data = [
         le.keyword_object(_base(request), kid, term, counts.get(kid, 0)) for kid, term in chosen
     ]
-    return _envelope(request, len(keywords), page, size, data)
+    return _envelope(request, len(keywords), paging.page, paging.size, data)
 
 
-@router.get("/keyword/{keyword_id}/", summary="One keyword (Linked Events v1)", responses=NOT_FOUND)
+@router.get(
+    "/keyword/{keyword_id}/",
+    summary="One keyword (Linked Events v1)",
+    responses=DETAIL,
+    dependencies=[JsonFormat],
+)
 async def le_get_keyword(keyword_id: str, request: Request, session: SessionDep) -> JSONResponse:
     for kid, _, term in le.all_keywords():
         if kid == keyword_id:
@@ -365,20 +283,23 @@ async def le_get_keyword(keyword_id: str, request: Request, session: SessionDep)
     "/organization/",
     summary="Organisations (Linked Events v1)",
     responses={**PAGED, 200: opens_first_item("le_get_organization", "organization_id", "/data")},
+    dependencies=[unsupported(UNSUPPORTED_ORGANIZATION)],
 )
-async def le_list_organizations(request: Request, session: SessionDep) -> JSONResponse:
-    page, size = _paging(request)
-    count, rows = await repository.list_organisations(session, size, (page - 1) * size)
+async def le_list_organizations(
+    request: Request, session: SessionDep, paging: ListPageDep
+) -> JSONResponse:
+    count, rows = await repository.list_organisations(session, paging.size, paging.offset)
     data = [
         le.organization_object(_base(request), str(r.id), r.document, r.updated_at) for r in rows
     ]
-    return _envelope(request, count, page, size, data)
+    return _envelope(request, count, paging.page, paging.size, data)
 
 
 @router.get(
     "/organization/{organization_id}/",
     summary="One organisation (Linked Events v1)",
-    responses=NOT_FOUND,
+    responses=DETAIL,
+    dependencies=[JsonFormat],
 )
 async def le_get_organization(
     organization_id: str, request: Request, session: SessionDep
@@ -398,88 +319,29 @@ async def le_get_organization(
 @router.get(
     "/language/",
     summary="Languages (Linked Events v1)",
-    responses={200: opens_first_item("le_get_language", "code", "/data")},
+    responses={**PAGED, 200: opens_first_item("le_get_language", "code", "/data")},
+    dependencies=[unsupported(UNSUPPORTED_LANGUAGE)],
 )
-async def le_list_languages(request: Request) -> JSONResponse:
-    data = [le.language_object(_base(request), code) for code in ("fi", "sv", "en")]
-    return _envelope(request, len(data), 1, MAX_PAGE_SIZE, data)
+async def le_list_languages(request: Request, paging: ListPageDep) -> JSONResponse:
+    languages = [le.language_object(_base(request), code) for code in ("fi", "sv", "en")]
+    data = languages[paging.offset : paging.offset + paging.size]
+    return _envelope(request, len(languages), paging.page, paging.size, data)
 
 
-@router.get("/language/{code}/", summary="One language (Linked Events v1)", responses=NOT_FOUND)
+@router.get(
+    "/language/{code}/",
+    summary="One language (Linked Events v1)",
+    responses=DETAIL,
+    dependencies=[JsonFormat],
+)
 async def le_get_language(code: str, request: Request) -> JSONResponse:
     if code not in ("fi", "sv", "en"):
         return JSONResponse({"detail": "Not found."}, status_code=404)
     return JSONResponse(le.language_object(_base(request), code))
 
 
-hsds_router = APIRouter(prefix="/hsds", tags=["hsds"])
-HSDS_MAX_PER_PAGE = 100
+hsds_router = APIRouter(prefix="/hsds", tags=["hsds"], route_class=ProfileRoute)
 NDJSON_BATCH = 500
-
-
-class HsdsError(LinkedEventsError):
-    """HSDS answers errors with a detail too."""
-
-
-def _hsds_paging(request: Request) -> tuple[int, int]:
-    try:
-        page = int(request.query_params.get("page", "1"))
-        size = int(request.query_params.get("per_page", "20"))
-    except ValueError:
-        raise HsdsError("page and per_page must be integers") from None
-    if page < 1 or size < 1:
-        raise HsdsError("page and per_page start at 1")
-    if page > MAX_PAGE:
-        raise HsdsError(f"page may be at most {MAX_PAGE}")
-    return page, min(size, HSDS_MAX_PER_PAGE)
-
-
-def _term_filters(request: Request) -> dict[str, str] | None:
-    """taxonomy_term_id / taxonomy_id as stage, theme and activity type filters."""
-    filters: dict[str, str] = {}
-    term = request.query_params.get("taxonomy_term_id")
-    if term:
-        found = next(
-            (
-                (column, t.slug)
-                for kind, column, t in hsds.terms()
-                if hsds.term_id(kind, t.slug) == term
-            ),
-            None,
-        )
-        if found is None:
-            return None
-        filters[
-            {"stages": "stage", "themes": "theme", "activity_types": "activity_type"}[found[0]]
-        ] = found[1]
-    taxonomy_id = request.query_params.get("taxonomy_id")
-    if taxonomy_id and taxonomy_id != str(hsds.TAXONOMY_ID):
-        return None
-    return filters
-
-
-def _hsds_filters(request: Request) -> ActivityFilters | None:
-    terms = _term_filters(request)
-    if terms is None:
-        return None
-    params = request.query_params
-    organisation = None
-    if params.get("organization_id"):
-        try:
-            organisation = uuid.UUID(params["organization_id"])
-        except ValueError:
-            raise HsdsError("organization_id must be a UUID") from None
-    modified = None
-    if params.get("modified_after"):
-        modified = _time(params["modified_after"])
-    return ActivityFilters(
-        q=(params.get("search") or "").strip() or None,
-        organisation_id=organisation,
-        updated_since=modified,
-        stage=terms.get("stage"),
-        theme=terms.get("theme"),
-        activity_type=terms.get("activity_type"),
-    )
 
 
 def _service(row: Any, *, full: bool) -> dict[str, Any]:
@@ -543,24 +405,22 @@ async def hsds_profile() -> JSONResponse:
     response_model=None,
     responses={**REFUSED, 200: opens_first_item("hsds_service", "service_id", "/contents")},
 )
-async def hsds_services(request: Request, session: SessionDep) -> Any:
+async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: HsdsPageDep) -> Any:
     """Page of services; `format=ndjson` streams every match without paging."""
-    filters = _hsds_filters(request)
-    full = _bool(request.query_params.get("full")) or False
-    if request.query_params.get("format") == "ndjson":
+    filters, full = wanted.filters, wanted.full
+    if wanted.format == "ndjson":
         if filters is None:
             return StreamingResponse(iter(()), media_type="application/x-ndjson")
         _, first = await repository.list_activities(session, filters, NDJSON_BATCH, 0)
         return StreamingResponse(
             _ndjson(session, filters, full, first), media_type="application/x-ndjson"
         )
-    page, size = _hsds_paging(request)
+    page, size = paging.page, paging.size
     if filters is None:
         return JSONResponse(hsds.page([], 0, page, size))
-    count, rows = await repository.list_activities(session, filters, size, (page - 1) * size)
-    minimal = _bool(request.query_params.get("minimal")) or False
+    count, rows = await repository.list_activities(session, filters, size, paging.offset)
     contents = [_service(row, full=full) for row in rows]
-    if minimal:
+    if wanted.minimal:
         contents = [
             {k: v for k, v in c.items() if k in ("id", "name", "status", "organization_id")}
             for c in contents
@@ -588,12 +448,13 @@ async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
         **REFUSED,
         200: opens_first_item("hsds_organization", "organization_id", "/contents"),
     },
+    dependencies=[unsupported(UNSUPPORTED_ORGANIZATIONS), JsonFormat],
 )
-async def hsds_organizations(request: Request, session: SessionDep) -> JSONResponse:
-    page, size = _hsds_paging(request)
-    count, rows = await repository.list_organisations(
-        session, size, (page - 1) * size, request.query_params.get("search")
-    )
+async def hsds_organizations(
+    session: SessionDep, paging: HsdsPageDep, search: Search = None
+) -> JSONResponse:
+    page, size = paging.page, paging.size
+    count, rows = await repository.list_organisations(session, size, paging.offset, search)
     return JSONResponse(
         hsds.page(
             [hsds.organization_object(str(r.id), r.document) for r in rows], count, page, size
@@ -602,7 +463,10 @@ async def hsds_organizations(request: Request, session: SessionDep) -> JSONRespo
 
 
 @hsds_router.get(
-    "/organizations/{organization_id}", summary="One HSDS organization", responses=NOT_FOUND
+    "/organizations/{organization_id}",
+    summary="One HSDS organization",
+    responses={**NOT_FOUND, **REFUSED},
+    dependencies=[unsupported(UNSUPPORTED_ORGANIZATION_DETAIL)],
 )
 async def hsds_organization(organization_id: str, session: SessionDep) -> JSONResponse:
     try:
@@ -623,10 +487,11 @@ async def hsds_organization(organization_id: str, session: SessionDep) -> JSONRe
     "/service_at_locations",
     summary="HSDS services at locations",
     responses={**REFUSED, 200: opens_first_item("hsds_service_at_location", "sal_id", "/contents")},
+    dependencies=[unsupported(UNSUPPORTED_SERVICE_AT_LOCATIONS), JsonFormat],
 )
-async def hsds_service_at_locations(request: Request, session: SessionDep) -> JSONResponse:
-    page, size = _hsds_paging(request)
-    count, rows = await repository.places(session, size, (page - 1) * size, channel_type=None)
+async def hsds_service_at_locations(session: SessionDep, paging: HsdsPageDep) -> JSONResponse:
+    page, size = paging.page, paging.size
+    count, rows = await repository.places(session, size, paging.offset, channel_type=None)
     contents = [
         hsds.service_at_location(
             str(a.id),
@@ -666,9 +531,10 @@ async def hsds_service_at_location(sal_id: str, session: SessionDep) -> JSONResp
     "/taxonomies",
     summary="HSDS taxonomies",
     responses={**REFUSED, 200: opens_first_item("hsds_taxonomy", "taxonomy_id", "/contents")},
+    dependencies=[unsupported(UNSUPPORTED_TAXONOMIES), JsonFormat],
 )
-async def hsds_taxonomies(request: Request) -> JSONResponse:
-    page, size = _hsds_paging(request)
+async def hsds_taxonomies(paging: HsdsPageDep) -> JSONResponse:
+    page, size = paging.page, paging.size
     items = [hsds.taxonomy_object()] if page == 1 else []
     return JSONResponse(hsds.page(items, 1, page, size))
 
@@ -684,10 +550,20 @@ async def hsds_taxonomy(taxonomy_id: str) -> JSONResponse:
     "/taxonomy_terms",
     summary="HSDS taxonomy terms",
     responses={**REFUSED, 200: opens_first_item("hsds_taxonomy_term", "term_id", "/contents")},
+    dependencies=[unsupported(UNSUPPORTED_TAXONOMY_TERMS), JsonFormat],
 )
-async def hsds_taxonomy_terms(request: Request) -> JSONResponse:
-    page, size = _hsds_paging(request)
-    wanted = request.query_params.get("taxonomy_id")
+async def hsds_taxonomy_terms(
+    paging: HsdsPageDep,
+    taxonomy_id: Annotated[
+        str | None,
+        Query(
+            description="Only the terms of this taxonomy (there is one: `pohde`).",
+            examples=[str(hsds.TAXONOMY_ID)],
+        ),
+    ] = None,
+) -> JSONResponse:
+    page, size = paging.page, paging.size
+    wanted = taxonomy_id
     terms = [
         hsds.term_object(kind, t)
         for kind, _, t in hsds.terms()

@@ -5,7 +5,8 @@ with RFC 9457 problem details (`application/problem+json`), and it knows nothing
 and 503s the handlers raise. The rules below derive them from each route's parameters and
 dependencies, so a new route is documented without listing its errors by hand. The Linked
 Events and HSDS profiles answer errors as those APIs do (`{"detail": ...}`, 400/404, listed
-on their routes); FastAPI's 422 for them is dropped, as their parameters are plain strings.
+on their routes, 422 too where their parameters have checks FastAPI makes: interop.profile
+answers those in the profile's shape); FastAPI's own 422 document is dropped for them.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def document_errors(spec: dict[str, Any], routes: list[BaseRoute]) -> dict[str, 
         for method in route.methods or ():
             responses = spec["paths"][path][method.lower()]["responses"]
             if path.startswith(PROFILE_PREFIXES):
-                responses.pop("422", None)
+                if "HTTPValidationError" in str(responses.get("422")):
+                    responses.pop("422")  # a route that lists its 422 answers it itself
             else:
                 responses.update(_problem_errors(route, responses))
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})

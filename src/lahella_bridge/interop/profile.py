@@ -1,0 +1,89 @@
+"""What the Linked Events and HSDS profiles share: their error shape, `{"detail": ...}` as
+Django REST framework answers, also for the parameter checks FastAPI makes itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Response, params
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+
+class ProfileError(BaseModel):
+    """How Linked Events and HSDS answer an error."""
+
+    detail: str
+
+
+class LinkedEventsError(Exception):
+    """An expected failure of a profile request, answered as `{"detail": ...}`."""
+
+    def __init__(self, detail: str, status: int = 400) -> None:
+        super().__init__(detail)
+        self.detail, self.status = detail, status
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    400: {"model": ProfileError, "description": "Invalid parameter value"},
+    422: {
+        "model": ProfileError,
+        "description": "A parameter this service does not support, or a value over its limit",
+    },
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ProfileError, "description": "Not found"}
+}
+DETAIL = {**NOT_FOUND, 422: REFUSED[422]}
+PAGED = {**REFUSED, 404: {"model": ProfileError, "description": "Invalid page: beyond the last"}}
+
+
+def _validation_detail(error: RequestValidationError) -> str:
+    return "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in error.errors())
+
+
+class ProfileRoute(APIRoute):
+    """Answers FastAPI's own parameter checks (types, lengths) in the profile's shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer_in_profile_shape(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                return JSONResponse({"detail": _validation_detail(error)}, status_code=422)
+
+        return answer_in_profile_shape
+
+
+def unsupported(names: frozenset[str]) -> params.Depends:
+    """A route dependency that answers 422 naming each parameter of the profile's reference
+    that this service does not implement: a client must not take "ignored" for "matched"."""
+
+    def refuse(request: Request) -> None:
+        sent = sorted(names.intersection(request.query_params))
+        if sent:
+            raise LinkedEventsError(
+                f"not supported by this service: {', '.join(sent)} "
+                "(see /docs for the parameters it supports)",
+                422,
+            )
+
+    dependency: params.Depends = Depends(refuse)
+    return dependency
+
+
+def json_format(
+    format: Annotated[
+        str | None,
+        Query(description="Response format: only `json`.", pattern="^json$", examples=["json"]),
+    ] = None,
+) -> None:
+    """DRF's and HSDS' `format`: these lists speak only JSON, anything else is refused."""
+
+
+JsonFormat = Depends(json_format)
