@@ -199,3 +199,28 @@ async def test_free_text_over_the_limit_is_a_422_in_the_profile_shape(
             assert re.search(r"at most \d+ characters", response.json()["detail"]), (url, kind)
         within = await api.get(url + " ".join(["kuoro"] * 33))  # 197 characters
         assert within.status_code == 200, (url, within.text[:200])
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/hsds/services", {}),
+        ("/hsds/services", {"search": "kuoro"}),
+        ("/hsds/services", {"search": "no-such-words"}),
+        ("/hsds/organizations", {}),
+        ("/hsds/service_at_locations", {}),
+        ("/hsds/taxonomies", {}),
+        ("/hsds/taxonomy_terms", {}),
+    ],
+)
+async def test_hsds_pages_past_the_end_are_a_404_in_the_profile_shape(
+    api: httpx.AsyncClient, path: str, query: dict[str, str]
+) -> None:
+    """As Linked Events answers, not an empty page a client would follow further."""
+    first = (await api.get(path, params={**query, "per_page": "50"})).json()
+    last = max(1, first["total_pages"])
+    assert (await api.get(path, params={**query, "per_page": "50", "page": last})).is_success
+    beyond = await api.get(path, params={**query, "per_page": "50", "page": last + 1})
+    assert beyond.status_code == 404
+    assert beyond.headers["content-type"] == "application/json"
+    assert "Invalid page" in beyond.json()["detail"]

@@ -27,6 +27,8 @@ from lahella_bridge.interop.hsds_parameters import (
     UNSUPPORTED_SERVICE_AT_LOCATIONS,
     UNSUPPORTED_TAXONOMIES,
     UNSUPPORTED_TAXONOMY_TERMS,
+    HsdsError,
+    HsdsPage,
     HsdsPageDep,
     Search,
     ServiceFiltersDep,
@@ -344,6 +346,15 @@ hsds_router = APIRouter(prefix="/hsds", tags=["hsds"], route_class=ProfileRoute)
 NDJSON_BATCH = 500
 
 
+def _hsds_page(contents: list[dict[str, Any]], total: int, paging: HsdsPage) -> JSONResponse:
+    """One page of an HSDS list; a page after the last is a 404, as Linked Events answers,
+    not an empty page whose `page_number` a client would follow further."""
+    if paging.past_the_end(total):
+        last = max(1, -(-total // paging.size))
+        raise HsdsError(f"Invalid page: the last page is {last}.", 404)
+    return JSONResponse(hsds.page(contents, total, paging.page, paging.size))
+
+
 def _service(row: Any, *, full: bool) -> dict[str, Any]:
     organisation = row.document.get("organisation")
     org = (
@@ -403,7 +414,7 @@ async def hsds_profile() -> JSONResponse:
     "/services",
     summary="HSDS services",
     response_model=None,
-    responses={**REFUSED, 200: opens_first_item("hsds_service", "service_id", "/contents")},
+    responses={**PAGED, 200: opens_first_item("hsds_service", "service_id", "/contents")},
 )
 async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: HsdsPageDep) -> Any:
     """Page of services; `format=ndjson` streams every match without paging."""
@@ -415,17 +426,16 @@ async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: 
         return StreamingResponse(
             _ndjson(session, filters, full, first), media_type="application/x-ndjson"
         )
-    page, size = paging.page, paging.size
     if filters is None:
-        return JSONResponse(hsds.page([], 0, page, size))
-    count, rows = await repository.list_activities(session, filters, size, paging.offset)
+        return _hsds_page([], 0, paging)
+    count, rows = await repository.list_activities(session, filters, paging.size, paging.offset)
     contents = [_service(row, full=full) for row in rows]
     if wanted.minimal:
         contents = [
             {k: v for k, v in c.items() if k in ("id", "name", "status", "organization_id")}
             for c in contents
         ]
-    return JSONResponse(hsds.page(contents, count, page, size))
+    return _hsds_page(contents, count, paging)
 
 
 @hsds_router.get(
@@ -445,7 +455,7 @@ async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
     "/organizations",
     summary="HSDS organizations",
     responses={
-        **REFUSED,
+        **PAGED,
         200: opens_first_item("hsds_organization", "organization_id", "/contents"),
     },
     dependencies=[unsupported(UNSUPPORTED_ORGANIZATIONS), JsonFormat],
@@ -453,13 +463,9 @@ async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
 async def hsds_organizations(
     session: SessionDep, paging: HsdsPageDep, search: Search = None
 ) -> JSONResponse:
-    page, size = paging.page, paging.size
-    count, rows = await repository.list_organisations(session, size, paging.offset, search)
-    return JSONResponse(
-        hsds.page(
-            [hsds.organization_object(str(r.id), r.document) for r in rows], count, page, size
-        )
-    )
+    count, rows = await repository.list_organisations(session, paging.size, paging.offset, search)
+    contents = [hsds.organization_object(str(r.id), r.document) for r in rows]
+    return _hsds_page(contents, count, paging)
 
 
 @hsds_router.get(
@@ -486,12 +492,11 @@ async def hsds_organization(organization_id: str, session: SessionDep) -> JSONRe
 @hsds_router.get(
     "/service_at_locations",
     summary="HSDS services at locations",
-    responses={**REFUSED, 200: opens_first_item("hsds_service_at_location", "sal_id", "/contents")},
+    responses={**PAGED, 200: opens_first_item("hsds_service_at_location", "sal_id", "/contents")},
     dependencies=[unsupported(UNSUPPORTED_SERVICE_AT_LOCATIONS), JsonFormat],
 )
 async def hsds_service_at_locations(session: SessionDep, paging: HsdsPageDep) -> JSONResponse:
-    page, size = paging.page, paging.size
-    count, rows = await repository.places(session, size, paging.offset, channel_type=None)
+    count, rows = await repository.places(session, paging.size, paging.offset, channel_type=None)
     contents = [
         hsds.service_at_location(
             str(a.id),
@@ -501,7 +506,7 @@ async def hsds_service_at_locations(session: SessionDep, paging: HsdsPageDep) ->
         )
         for cid, a, _ in rows
     ]
-    return JSONResponse(hsds.page(contents, count, page, size))
+    return _hsds_page(contents, count, paging)
 
 
 @hsds_router.get(
@@ -530,13 +535,12 @@ async def hsds_service_at_location(sal_id: str, session: SessionDep) -> JSONResp
 @hsds_router.get(
     "/taxonomies",
     summary="HSDS taxonomies",
-    responses={**REFUSED, 200: opens_first_item("hsds_taxonomy", "taxonomy_id", "/contents")},
+    responses={**PAGED, 200: opens_first_item("hsds_taxonomy", "taxonomy_id", "/contents")},
     dependencies=[unsupported(UNSUPPORTED_TAXONOMIES), JsonFormat],
 )
 async def hsds_taxonomies(paging: HsdsPageDep) -> JSONResponse:
-    page, size = paging.page, paging.size
-    items = [hsds.taxonomy_object()] if page == 1 else []
-    return JSONResponse(hsds.page(items, 1, page, size))
+    items = [hsds.taxonomy_object()] if paging.page == 1 else []
+    return _hsds_page(items, 1, paging)
 
 
 @hsds_router.get("/taxonomies/{taxonomy_id}", summary="One HSDS taxonomy", responses=NOT_FOUND)
@@ -549,7 +553,7 @@ async def hsds_taxonomy(taxonomy_id: str) -> JSONResponse:
 @hsds_router.get(
     "/taxonomy_terms",
     summary="HSDS taxonomy terms",
-    responses={**REFUSED, 200: opens_first_item("hsds_taxonomy_term", "term_id", "/contents")},
+    responses={**PAGED, 200: opens_first_item("hsds_taxonomy_term", "term_id", "/contents")},
     dependencies=[unsupported(UNSUPPORTED_TAXONOMY_TERMS), JsonFormat],
 )
 async def hsds_taxonomy_terms(
@@ -562,14 +566,12 @@ async def hsds_taxonomy_terms(
         ),
     ] = None,
 ) -> JSONResponse:
-    page, size = paging.page, paging.size
-    wanted = taxonomy_id
     terms = [
         hsds.term_object(kind, t)
         for kind, _, t in hsds.terms()
-        if not wanted or wanted == str(hsds.TAXONOMY_ID)
+        if not taxonomy_id or taxonomy_id == str(hsds.TAXONOMY_ID)
     ]
-    return JSONResponse(hsds.page(terms[(page - 1) * size : page * size], len(terms), page, size))
+    return _hsds_page(terms[paging.offset : paging.offset + paging.size], len(terms), paging)
 
 
 @hsds_router.get("/taxonomy_terms/{term_id}", summary="One HSDS taxonomy term", responses=NOT_FOUND)
