@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncScalarResult, AsyncSession
 from sqlalchemy.orm import aliased
 
 from lahella_bridge import dedupe
@@ -763,6 +763,20 @@ async def list_activities(
         .offset(offset)
     )
     return int(count or 0), rows.all()
+
+
+async def stream_activities(
+    session: AsyncSession, filters: ActivityFilters, batch: int
+) -> AsyncScalarResult[Activity]:
+    """Every match in the lists' order from one server-side cursor, fetched `batch` rows at
+    a time: one statement and one batch in memory however many rows match (OFFSET pages
+    re-read every row before them and counted them again, each page)."""
+    return await session.stream_scalars(
+        select(Activity)
+        .where(*activity_conditions(filters))
+        .order_by(Activity.name_sort, Activity.id)
+        .execution_options(yield_per=batch)
+    )
 
 
 async def _search_page(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncScalarResult
 
 from lahella_bridge import repository
 from lahella_bridge.interop import hsds
@@ -374,19 +375,13 @@ def _service(row: Any, *, full: bool) -> dict[str, Any]:
     )
 
 
-async def _ndjson(
-    session: SessionDep, filters: ActivityFilters, full: bool, rows: Sequence[Activity]
-) -> AsyncIterator[bytes]:
-    """Streams from the first batch on; the route read that one, so that a query the
-    database refuses is an error response and not a stream cut off after its 200."""
-    offset = 0
-    while rows:
-        for row in rows:
-            yield (json.dumps(_service(row, full=full), ensure_ascii=False) + "\n").encode()
-        if len(rows) < NDJSON_BATCH:
-            return
-        offset += len(rows)
-        _, rows = await repository.list_activities(session, filters, NDJSON_BATCH, offset)
+async def _ndjson(rows: AsyncScalarResult[Activity], full: bool) -> AsyncIterator[bytes]:
+    """One service a line, a batch a chunk, from the cursor the route opened: a query the
+    database refuses is an error response, not a stream cut off after its 200."""
+    async for batch in rows.partitions():
+        yield "".join(
+            json.dumps(_service(row, full=full), ensure_ascii=False) + "\n" for row in batch
+        ).encode()
 
 
 @hsds_router.get("/", summary="HSDS API root")
@@ -422,10 +417,8 @@ async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: 
     if wanted.format == "ndjson":
         if filters is None:
             return StreamingResponse(iter(()), media_type="application/x-ndjson")
-        _, first = await repository.list_activities(session, filters, NDJSON_BATCH, 0)
-        return StreamingResponse(
-            _ndjson(session, filters, full, first), media_type="application/x-ndjson"
-        )
+        cursor = await repository.stream_activities(session, filters, NDJSON_BATCH)
+        return StreamingResponse(_ndjson(cursor, full), media_type="application/x-ndjson")
     if filters is None:
         return _hsds_page([], 0, paging)
     count, rows = await repository.list_activities(session, filters, paging.size, paging.offset)
