@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from lahella_bridge.interop import hsds
-from lahella_bridge.interop.le_parameters import MAX_TEXT
-from lahella_bridge.interop.profile import LinkedEventsError
+from lahella_bridge.interop.profile import MAX_TEXT, LinkedEventsError
 from lahella_bridge.repository import ActivityFilters
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.web.deps import MAX_PAGE, plausible_time

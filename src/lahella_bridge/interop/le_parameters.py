@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from lahella_bridge.interop import linkedevents as le
-from lahella_bridge.interop.profile import JsonFormat, LinkedEventsError
+from lahella_bridge.interop.profile import MAX_TEXT, JsonFormat, LinkedEventsError
 from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
@@ -18,7 +18,6 @@ from lahella_bridge.web.deps import MAX_PAGE, plausible_time
 
 MAX_PAGE_SIZE = 100
 MAX_DAYS = 3660
-MAX_TEXT = 200  # as /v1's `q`: a longer search made PostgreSQL's parser run out of stack
 MAX_LIST = 1000  # comma-separated ids
 SORTS = {
     "start_time",

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+MAX_TEXT = 200  # as /v1's `q`: a free-text search longer than this is refused
+
 
 class ProfileError(BaseModel):
     """How Linked Events and HSDS answer an error."""
