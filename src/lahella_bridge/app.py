@@ -10,23 +10,22 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from lahella_bridge import __version__, repository
 from lahella_bridge.api import activities, admin, changes, events, health, ptv_api
 from lahella_bridge.config import Settings
 from lahella_bridge.db import create_engine, create_sessionmaker
 from lahella_bridge.embed import routes as embed_routes
-from lahella_bridge.errors import BridgeError
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, harvester_for
 from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 from lahella_bridge.interop import routes as interop_routes
+from lahella_bridge.web.head import HeadAsGet
 from lahella_bridge.web.openapi import document_errors
+from lahella_bridge.web.problems import add_problem_handlers
 
 log = structlog.get_logger(__name__)
 
@@ -46,14 +45,6 @@ REQUEST_STATEMENT_TIMEOUT_MS = 10_000
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
-
-
-def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
-    return JSONResponse(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra},
-        status_code=status,
-        media_type="application/problem+json",
-    )
 
 
 async def _scheduled_harvests(app: FastAPI, settings: Settings) -> None:
@@ -107,7 +98,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         contact={"name": "Pohde", "url": "https://pohde.fi"},
     )
     app.state.settings = settings
-    _add_error_handlers(app)
+    add_problem_handlers(app)
+    _add_profile_error_handler(app)
     _document_errors(app)
     _add_middleware(app, settings)
     for router in (
@@ -135,53 +127,12 @@ def _document_errors(app: FastAPI) -> None:
     app.openapi = openapi_with_errors  # type: ignore[method-assign]  # FastAPI's documented way
 
 
-def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(BridgeError)
-    async def bridge_error(request: Request, exc: BridgeError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.message)
-
+def _add_profile_error_handler(app: FastAPI) -> None:
     @app.exception_handler(interop_routes.LinkedEventsError)
     async def linked_events_error(
         request: Request, exc: interop_routes.LinkedEventsError
     ) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "parameter": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-                "in": str(e["loc"][0]),
-                "message": e["msg"],
-            }
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
-        return problem(422, "Invalid parameter", detail, errors=errors)
-
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
-    @app.exception_handler(DBAPIError)
-    @app.exception_handler(OSError)
-    async def database_down(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and _is_data_exception(exc):
-            # A value the parameter checks let through but PostgreSQL cannot take (a NUL
-            # character in a search, say): the request is at fault, not the database.
-            log.warning("database.rejected_value", path=request.url.path, error=str(exc.orig))
-            return problem(
-                422,
-                "Invalid parameter",
-                "a value in the request is not one the database accepts "
-                "(a NUL character, or a number or time out of range)",
-            )
-        log.warning("database.unavailable", error=type(exc).__name__)
-        return problem(503, "Database unavailable", "the database cannot be reached; retry shortly")
-
-
-def _is_data_exception(error: DBAPIError) -> bool:
-    """SQLSTATE class 22 (data exception), e.g. a number beyond bigint or a year beyond
-    PostgreSQL's range, raised by asyncpg while encoding a parameter or by the server."""
-    return str(getattr(error.orig, "sqlstate", "") or "").startswith("22")
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
@@ -189,7 +140,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         async with app.state.sessions() as session:
             return await repository.data_version(session)
 
-    # Added inside out: gzip, then the cache/ETag/metrics layer, then CORS outermost.
+    # Added inside out: gzip, the cache/ETag/metrics layer, CORS, HEAD-as-GET outermost.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(HttpLayer, version=VersionProbe(read_version), cache=ResponseCache())
     if settings.cors_origins:
@@ -200,3 +151,4 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["If-None-Match", "Accept-Language", "X-Request-ID"],
             expose_headers=["ETag", "X-Request-ID"],
         )
+    app.add_middleware(HeadAsGet)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 
 class BridgeError(Exception):
-    """An expected failure with a message for people and an HTTP status for clients."""
+    """An expected failure with a message for people and an HTTP status for clients.
+    The title is the class's own, else the status's standard phrase ("Forbidden" for 403)."""
 
     status: int = 500
-    title: str = "Internal error"
+    title: str = ""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
+        if not self.title:
+            self.title = HTTPStatus(self.status).phrase
 
 
 class NotFound(BridgeError):

@@ -13,8 +13,13 @@ from lahella_bridge import repository
 from lahella_bridge.errors import Conflict
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester
 from lahella_bridge.web.deps import SessionDep, require_admin
+from lahella_bridge.web.filters import reject_unknown_parameters
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin), Depends(reject_unknown_parameters)],
+)
 _background: set[asyncio.Task[Any]] = set()
 
 

@@ -4,9 +4,10 @@ FastAPI documents every 422 as its own `HTTPValidationError` JSON, while the han
 with RFC 9457 problem details (`application/problem+json`), and it knows nothing of the 404s
 and 503s the handlers raise. The rules below derive them from each route's parameters and
 dependencies, so a new route is documented without listing its errors by hand. The Linked
-Events and HSDS profiles answer errors as those APIs do (`{"detail": ...}`, 400/404, listed
-on their routes, 422 too where their parameters have checks FastAPI makes: interop.profile
-answers those in the profile's shape); FastAPI's own 422 document is dropped for them.
+Events and HSDS profiles answer their own errors as those APIs do (`{"detail": ...}`, 400/404,
+listed on their routes, 422 too where their parameters have checks FastAPI makes:
+interop.profile answers those in the profile's shape); FastAPI's own 422 document is dropped
+for them. Unknown paths and methods are problems everywhere (web.problems).
 """
 
 from __future__ import annotations
@@ -28,15 +29,20 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details.",
     "type": "object",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "detail", "instance"],
     "properties": {
         "type": {"type": "string", "example": "about:blank"},
         "title": {"type": "string", "example": "Invalid parameter"},
         "status": {"type": "integer", "example": 422},
         "detail": {"type": "string", "example": "stage: unknown value 'nope'; one of ..."},
+        "instance": {
+            "type": "string",
+            "description": "The path the request asked for.",
+            "example": "/v1/activities",
+        },
         "errors": {
             "type": "array",
-            "description": "One entry a parameter, when the framework's checks refused them.",
+            "description": "One entry per refused parameter, all of them at once.",
             "items": {
                 "type": "object",
                 "required": ["parameter", "in", "message"],
