@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from lahella_bridge import repository
 from lahella_bridge.errors import InvalidParameter, NotFound
 from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.web.deps import MAX_PAGE, QueryTime, SessionDep
+from lahella_bridge.web.deps import MAX_PAGE, QueryTime, SessionDep, require_page
 from lahella_bridge.web.filters import reject_unknown_parameters
 from lahella_bridge.web.openapi import opens_first_item
 
@@ -76,6 +76,7 @@ def _guid_page(kind: str) -> Any:
             limit=GUID_PAGE_SIZE,
             offset=(page - 1) * GUID_PAGE_SIZE,
         )
+        require_page(page, GUID_PAGE_SIZE, count)
         return JSONResponse(
             {
                 "pageNumber": page,
@@ -139,6 +140,7 @@ def _by_municipality(kind: str) -> Any:
             limit=FULL_PAGE_SIZE,
             offset=(page - 1) * FULL_PAGE_SIZE,
         )
+        require_page(page, FULL_PAGE_SIZE, count)
         return JSONResponse(
             {
                 "pageNumber": page,

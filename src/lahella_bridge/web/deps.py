@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
-from lahella_bridge.errors import BridgeError
+from lahella_bridge.errors import BridgeError, NotFound
 from lahella_bridge.taxonomy import localised
 
 Lang = Literal["fi", "sv", "en"]
@@ -128,8 +128,19 @@ class Page:
 PageDep = Annotated[Page, Depends()]
 
 
+def require_page(number: int, size: int, count: int) -> None:
+    """A page past the last one is a 404 that says where the list ends (as Linked Events
+    answers), not an empty page whose `previous` points further into nothing. The first
+    page of an empty list exists: it is how a list says it has no items."""
+    if number > 1 and (number - 1) * size >= count:
+        last = max(1, -(-count // size))
+        raise NotFound(f"page {number} is past the end: the list has {count} items, {last} page(s)")
+
+
 def page_links(request: Request, page: Page, count: int) -> tuple[str | None, str | None]:
-    """Absolute `next` and `previous` URLs for a page of `count` items."""
+    """Absolute `next` and `previous` URLs for a page of `count` items; a page past the
+    end has none to give (`require_page`)."""
+    require_page(page.page, page.page_size, count)
     nxt = prev = None
     if page.offset + page.page_size < count:
         nxt = str(request.url.include_query_params(page=page.page + 1))

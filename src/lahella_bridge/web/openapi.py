@@ -97,6 +97,8 @@ def _problem_errors(route: APIRoute, declared: dict[str, Any]) -> dict[str, Any]
         errors["422"] = "Invalid or unknown parameter"
     if any(isinstance(p.field_info, params.Path) for p in parameters):
         errors["404"] = "Not found"
+    elif any(p.alias == "page" for p in parameters):
+        errors["404"] = "A page past the end of the list"
     if require_admin in calls:
         errors["401"] = "No valid X-API-Key header"
         errors["403"] = "Admin endpoints are disabled (no key configured)"
