@@ -40,9 +40,6 @@ problem details; every GET has a strong ETag.
 """
 
 
-REQUEST_STATEMENT_TIMEOUT_MS = 10_000
-
-
 def _operation_id(route: APIRoute) -> str:
     return route.name
 
@@ -71,7 +68,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Requests get a statement timeout; the harvester's own small pool does not.
-        engine = create_engine(database_url, statement_timeout_ms=REQUEST_STATEMENT_TIMEOUT_MS)
+        engine = create_engine(database_url, statement_timeout_ms=settings.statement_timeout_ms)
         harvest_engine = create_engine(database_url, pool_size=2)
         app.state.engine = engine
         app.state.sessions = create_sessionmaker(engine)

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         default=24, gt=0, description="Between full PTV sweeps; incremental syncs in between."
     )
 
+    statement_timeout_ms: int = Field(
+        default=10_000,
+        ge=1,
+        description="Longest a request's query may run; the harvest has no such limit.",
+    )
+
     harvest_interval_minutes: int = Field(default=60, ge=0, description="0 switches it off.")
     harvest_on_start: bool = True
     harvest_retire_brake: float = Field(default=0.20, ge=0, le=1)

@@ -19,6 +19,13 @@ HTTP_LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+QUERIES_REFUSED = Counter(
+    "lahella_bridge_queries_refused_total",
+    "Requests whose query PostgreSQL stopped: it ran past the statement timeout "
+    "(statement_timeout) or past a limit such as the stack depth (program_limit).",
+    ["reason"],
+    registry=REGISTRY,
+)
 HARVEST_RUNS = Counter(
     "lahella_bridge_harvest_runs_total",
     "Harvest runs by source and final status.",

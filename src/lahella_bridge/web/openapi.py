@@ -103,7 +103,7 @@ def _problem_errors(route: APIRoute, declared: dict[str, Any]) -> dict[str, Any]
         errors["401"] = "No valid X-API-Key header"
         errors["403"] = "Admin endpoints are disabled (no key configured)"
     if get_session in calls:
-        errors["503"] = "Database unavailable; retry shortly"
+        errors["503"] = "Database unavailable, or the query took too long; retry shortly"
     # Errors a route lists itself (a description, no body): its wording, the problem body.
     errors.update(
         (status, response["description"])

@@ -11,6 +11,7 @@ problem carries `detail` too, so their clients read the framework's 404 and 405 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
+from lahella_bridge import metrics
 from lahella_bridge.errors import BridgeError
 
 log = structlog.get_logger(__name__)
@@ -102,28 +104,65 @@ def add_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and _is_data_exception(exc):
-            # A value the parameter checks let through but PostgreSQL cannot take (a NUL
-            # character in a search, say): the request is at fault, not the database.
-            log.warning("database.rejected_value", path=request.url.path, error=str(exc.orig))
-            return problem(
-                request,
-                422,
-                "Invalid parameter",
-                "a value in the request is not one the database accepts "
-                "(a NUL character, or a number or time out of range)",
-            )
-        log.warning("database.unavailable", error=type(exc).__name__)
-        return problem(
-            request, 503, "Database unavailable", "the database cannot be reached; retry shortly"
-        )
+        refusal = _refusal(exc) if isinstance(exc, DBAPIError) else None
+        if refusal is None:
+            log.warning("database.unavailable", error=type(exc).__name__)
+            detail = "the database cannot be reached; retry shortly"
+            return problem(request, 503, "Database unavailable", detail)
+        log.warning("database.refused", path=request.url.path, reason=refusal.reason)
+        if refusal.reason is not None:
+            metrics.QUERIES_REFUSED.labels(refusal.reason).inc()
+        detail = refusal.detail.format(timeout_ms=request.app.state.settings.statement_timeout_ms)
+        return problem(request, refusal.status, refusal.title, detail)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return problem(request, 500, _phrase(500), "the service failed; the error is logged")
 
 
-def _is_data_exception(error: DBAPIError) -> bool:
-    """SQLSTATE class 22 (data exception), e.g. a number beyond bigint or a year beyond
-    PostgreSQL's range, raised by asyncpg while encoding a parameter or by the server."""
-    return str(getattr(error.orig, "sqlstate", "") or "").startswith("22")
+@dataclass(frozen=True)
+class Refusal:
+    """A query PostgreSQL refused because of what the request asked, not because it is down."""
+
+    status: int
+    title: str
+    detail: str
+    reason: str | None  # the metrics label, for refusals an operator should see
+
+
+# By SQLSTATE, then by its class (the first two characters).
+REFUSALS = {
+    # query_canceled: the API's statement_timeout (a request that went away is not answered).
+    # 503, not 422: a timeout cannot tell an expensive request from a busy database.
+    "57014": Refusal(
+        503,
+        "Query took too long",
+        "the query ran past the {timeout_ms} ms limit; narrow the request (a shorter search, "
+        "fewer filters, a smaller window or page) or retry later",
+        "statement_timeout",
+    ),
+    # program_limit_exceeded, e.g. 54001 stack depth: the same request always fails.
+    "54": Refusal(
+        422,
+        "Request too complex",
+        "the request asks for more than the database can evaluate (too long or too many "
+        "search terms); shorten it",
+        "program_limit",
+    ),
+    # data_exception: a value the parameter checks let through but PostgreSQL cannot take
+    # (a NUL character in a search, a number beyond bigint, a year beyond its range).
+    "22": Refusal(
+        422,
+        "Invalid parameter",
+        "a value in the request is not one the database accepts "
+        "(a NUL character, or a number or time out of range)",
+        None,
+    ),
+}
+
+
+def _refusal(error: DBAPIError) -> Refusal | None:
+    """The request's fault or cost, by SQLSTATE (asyncpg's, raised while encoding a
+    parameter or by the server); None means the database itself failed."""
+    sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+    return REFUSALS.get(sqlstate) or REFUSALS.get(sqlstate[:2])
