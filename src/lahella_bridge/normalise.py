@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from lahella_bridge import dedupe, ptv
-from lahella_bridge.richtext import html_to_text, sanitise_html, strip_nul
+from lahella_bridge.richtext import html_to_text, plain_line, sanitise_html, strip_nul
 from lahella_bridge.schedule import Session, expand
 from lahella_bridge.taxonomy import Features, Placement, Reason, classify, taxonomy
 from lahella_bridge.upstream.schemas import (
@@ -144,7 +144,7 @@ def _in_language_order(translations: dict[str, T]) -> list[tuple[str, T]]:
 def _names(activity: LahellaActivity) -> Labels:
     names = {}
     for lang, translation in _in_language_order(activity.traits.translations):
-        name = " ".join(html_to_text(translation.name).split())
+        name = plain_line(translation.name)
         if name:
             names[lang] = name
     return names
@@ -281,7 +281,7 @@ def _address(channel: Channel) -> dict[str, Any]:
             ("city", address.city),
         ):
             if value and key not in parts:
-                parts[key] = strip_nul(value).strip()
+                parts[key] = plain_line(value)
     return parts
 
 
@@ -297,7 +297,7 @@ def _contacts(activity: LahellaActivity) -> list[dict[str, Any]]:
         if value is None:
             continue
         label = {
-            lang: strip_nul(t.description)
+            lang: plain_line(t.description)
             for lang, t in _in_language_order(contact.translations)
             if t.description
         }
@@ -608,7 +608,7 @@ def _organisation(activity: LahellaActivity, context: Context) -> NormalisedOrga
         return None
     group = str(activity.group)
     details = activity.group_details()
-    name = strip_nul((details.display_name() if details else None) or f"Lähellä.fi-ryhmä {group}")
+    name = plain_line(details.display_name() if details else None) or f"Lähellä.fi-ryhmä {group}"
     business_id = valid_business_id(details.business_id if details else None)
     # One organisation may own several groups: its business id, when known, is its identity.
     org_id, org_key = (

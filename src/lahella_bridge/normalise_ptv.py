@@ -29,7 +29,7 @@ from lahella_bridge.normalise import (
     terms_with_reasons,
     valid_business_id,
 )
-from lahella_bridge.richtext import html_to_text, strip_nul
+from lahella_bridge.richtext import html_to_text, plain_line, strip_nul
 from lahella_bridge.taxonomy import Placement, PtvFeatures, classify_ptv, taxonomy
 from lahella_bridge.upstream.ptv_schemas import (
     PUBLISHED,
@@ -111,7 +111,7 @@ def _organisation(
         return None
     names = _texts(source.organizationNames, "Name") if source else {}
     name = names.get("fi") or next(iter(names.values()), None) or (ref.name if ref else None)
-    name = strip_nul(name or "Suomi.fi-organisaatio")
+    name = plain_line(name) or "Suomi.fi-organisaatio"
     business_id = valid_business_id(source.businessCode if source else None)
     try:
         ptv_uuid = uuid.UUID(upstream_id)

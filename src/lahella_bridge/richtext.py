@@ -15,6 +15,8 @@ _ITEM = re.compile(r"<\s*li\b[^>]*>", re.IGNORECASE)
 _BLOCK = re.compile(r"<\s*/?\s*(?:p|div|ul|ol|h[1-6]|table|tr|blockquote)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# After decoding: a `<` that opens a tag, comment or declaration, up to its `>` if any.
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?][^<>]*>?")
 
 
 def strip_nul(text: str) -> str:
@@ -37,10 +39,14 @@ def sanitise_html(markup: str | None) -> str:
 
 
 def html_to_text(markup: str | None) -> str:
-    """Paragraphs become blank-line separated, list items '- ' lines; scripts vanish.
+    """Paragraphs become blank-line separated, list items '- ' lines; no markup survives.
 
-    Block tags become line breaks first; nh3 (an HTML parser, not a regex) then drops
-    every remaining tag and the content of script-like ones; entities are decoded last.
+    The rule for every plain-text field: block tags become line breaks first; nh3 (an HTML
+    parser, not a regex) then drops every remaining tag and the content of script-like
+    ones; entities are decoded once, last. Markup that was entity-encoded upstream
+    (`&lt;img onerror=...&gt;`) decodes into tag-like text, which consumers pasting the
+    field into HTML would bring to life: it is markup too and is dropped the same way, so
+    the result never holds a `<` before a letter, `/`, `!` or `?` ("ikä < 18" stays).
     """
     if not markup:
         return ""
@@ -49,6 +55,18 @@ def html_to_text(markup: str | None) -> str:
         text = _BLOCK.sub("\n\n", _ITEM.sub("\n- ", _BREAK.sub("\n", text)))
         text = nh3.clean(text, tags=set(), clean_content_tags=_SKIP_TAGS)
     if "&" in text:
-        text = html.unescape(text)
+        text = _drop_tag_like(html.unescape(text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def plain_line(markup: str | None) -> str:
+    """A name or an address part: `html_to_text` on one line."""
+    return " ".join(html_to_text(markup).split())
+
+
+def _drop_tag_like(text: str) -> str:
+    """Until nothing tag-like is left: dropping `<<b>b>`'s inner tag leaves a new one."""
+    while (dropped := _TAG_LIKE.sub("", text)) != text:
+        text = dropped
+    return text
