@@ -126,3 +126,16 @@ async def test_every_refused_parameter_is_listed(
     assert sorted(e["parameter"] for e in body["errors"]) == sorted(query)
     for name in query:
         assert name in body["detail"]
+
+
+async def test_every_get_operation_of_the_document_answers_head(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    paths = [p for p, ops in spec["paths"].items() if "get" in ops and "{" not in p]
+    assert len(paths) > 30
+    for path in paths:
+        got = await api.get(path, headers=ADMIN)
+        head = await api.head(path, headers=ADMIN)
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers.get("content-type") == got.headers.get("content-type"), path
