@@ -281,7 +281,8 @@ def _classify_codes(features: Features, placement: Placement) -> None:
 
 def _classify_keywords(features: Features, placement: Placement) -> None:
     pattern, by_stem = _keyword_pattern()
-    for stem in {m.casefold() for m in pattern.findall(features.text)}:
+    # Stems in order of first appearance: a set's order would follow PYTHONHASHSEED.
+    for stem in dict.fromkeys(m.casefold() for m in pattern.findall(features.text)):
         for rule in by_stem[stem]:
             reason = Reason("keyword", f"{rule['rule']}: {stem}")
             _add(placement.activity_types, rule.get("activity_types", []), reason)
