@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from lahella_bridge import __version__, repository
 from lahella_bridge.api import activities, admin, changes, events, health, ptv_api
@@ -86,7 +87,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
             await engine.dispose()
             await harvest_engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc with their assets served from the package, not a CDN: they work
+    # on an intranet without internet.
+    app = FastAPIOffline(
         title="lahella-bridge",
         version=__version__,
         description=DESCRIPTION,
