@@ -1029,6 +1029,43 @@ async def organisation_emails(
     return {org_id: str(value) for org_id, value in rows}
 
 
+async def activity_counts(
+    session: AsyncSession, organisation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Live activities per organisation, for a page of organisations in one query."""
+    rows = await session.execute(
+        select(Activity.organisation_id, func.count())
+        .where(
+            Activity.organisation_id.in_(list(organisation_ids)),
+            *activity_conditions(ActivityFilters()),
+        )
+        .group_by(Activity.organisation_id)
+    )
+    counts = {org_id: int(count) for org_id, count in rows if org_id is not None}
+    return {org_id: counts.get(org_id, 0) for org_id in organisation_ids}
+
+
+async def services_of_organisations(
+    session: AsyncSession, organisation_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, Any, Any]]:
+    """(organisation id, service id, PTV serviceNames, PTV areas) of the live services of
+    a page of organisations, in one query, by organisation and service name."""
+    rows = await session.execute(
+        select(
+            Activity.organisation_id,
+            Activity.id,
+            Activity.ptv["serviceNames"],
+            Activity.ptv["areas"],
+        )
+        .where(
+            Activity.organisation_id.in_(list(organisation_ids)),
+            *activity_conditions(ActivityFilters()),
+        )
+        .order_by(Activity.organisation_id, Activity.name_sort, Activity.id)
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
 async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
     return await session.scalar(
         select(Organisation).where(Organisation.id == org_id, Organisation.deleted_at.is_(None))

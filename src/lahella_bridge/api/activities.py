@@ -259,12 +259,13 @@ async def list_organizations(
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
 ) -> dict[str, Any]:
     count, rows = await repository.list_organisations(session, page.page_size, page.offset, q)
+    activities = await repository.activity_counts(session, [row.id for row in rows])
     nxt, prev = page_links(request, page, count)
     return {
         "count": count,
         "next": nxt,
         "previous": prev,
-        "items": [organisation_out(row) for row in rows],
+        "items": [organisation_out(row, activities[row.id]) for row in rows],
     }
 
 

@@ -57,6 +57,43 @@ def _name(kind: str, body: dict[str, Any]) -> str | None:
     )
 
 
+PtvRow = tuple[uuid.UUID, dict[str, Any], datetime]
+
+
+async def _with_links(session: SessionDep, kind: str, rows: list[PtvRow]) -> list[PtvRow]:
+    """Organisations with their live services and those services' areas, as PTV lists
+    them; the links are read per request since services come and go without the
+    organisation changing."""
+    if kind != "Organization" or not rows:
+        return rows
+    services: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    areas: dict[uuid.UUID, dict[str, Any]] = {}
+    found = await repository.services_of_organisations(session, [row[0] for row in rows])
+    for organisation_id, service_id, names, service_areas in found:
+        services.setdefault(organisation_id, []).append(
+            {
+                "service": {
+                    "id": str(service_id),
+                    "name": _name("Service", {"serviceNames": names}),
+                },
+                "roleType": "Responsible",
+                "organizationId": str(organisation_id),
+            }
+        )
+        for area in service_areas or []:
+            areas.setdefault(organisation_id, {}).setdefault(f"{area['type']}/{area['code']}", area)
+    linked = []
+    for organisation_id, body, modified in rows:
+        own_areas = sorted(
+            areas.get(organisation_id, {}).values(), key=lambda a: (a["type"], a["code"])
+        )
+        body = {**body, "services": services.get(organisation_id, []), "areas": own_areas}
+        if own_areas:
+            body["areaType"] = "LimitedType"
+        linked.append((organisation_id, body, modified))
+    return linked
+
+
 def _page_count(count: int, size: int) -> int:
     return math.ceil(count / size) if count else 0
 
@@ -93,6 +130,7 @@ def _guid_page(kind: str) -> Any:
 def _by_id(kind: str) -> Any:
     async def by_id(session: SessionDep, id: Annotated[uuid.UUID, Path()]) -> JSONResponse:
         _, rows = await repository.ptv_rows(session, kind, ids=[id], limit=1)
+        rows = await _with_links(session, kind, rows)
         if not rows:
             raise NotFound(f"no {kind} {id}")
         return JSONResponse(_body(rows[0][1], rows[0][2]))
@@ -119,6 +157,7 @@ def _by_guids(kind: str) -> Any:
         if len(ids) > MAX_GUIDS:
             raise InvalidParameter(f"guids: give 1 to {MAX_GUIDS} ids")
         _, rows = await repository.ptv_rows(session, kind, ids=ids, limit=MAX_GUIDS)
+        rows = await _with_links(session, kind, rows)
         return JSONResponse([_body(body, modified) for _, body, modified in rows])
 
     by_guids.__doc__ = f"PTV `GET /api/v11/{kind}/list?guids=`: full objects by id."
@@ -141,6 +180,7 @@ def _by_municipality(kind: str) -> Any:
             offset=(page - 1) * FULL_PAGE_SIZE,
         )
         require_page(page, FULL_PAGE_SIZE, count)
+        rows = await _with_links(session, kind, rows)
         return JSONResponse(
             {
                 "pageNumber": page,

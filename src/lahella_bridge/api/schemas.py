@@ -265,7 +265,7 @@ class OrganisationOut(BaseModel):
     url: str | None
     lahella_url: str | None
     source: str = Field(description="The source whose record this is: lahella or ptv.")
-    activities: int | None = None
+    activities: int = Field(description="How many published activities it offers.")
 
 
 def _label(labels: dict[str, str] | None, lang: str) -> str | None:
@@ -403,7 +403,7 @@ def event_of(occurrence: Occurrence, row: Activity, lang: str) -> dict[str, Any]
     }
 
 
-def organisation_out(row: Organisation, activities: int | None = None) -> OrganisationOut:
+def organisation_out(row: Organisation, activities: int) -> OrganisationOut:
     doc = row.document
     return OrganisationOut(
         id=row.id,
