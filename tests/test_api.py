@@ -271,7 +271,7 @@ async def test_json_ld_events_use_the_schema_org_context(api: httpx.AsyncClient)
     response = await api.get("/v1/events?page_size=5", headers={"Accept": "application/ld+json"})
     body = response.json()
     assert response.headers["content-type"] == "application/ld+json"
-    assert body["@context"] == "https://schema.org"
+    assert body["@context"][0] == "https://schema.org"
     assert body["itemListElement"][0]["item"]["@type"] == "Event"
 
 

@@ -85,7 +85,7 @@ async def list_events(
     items = [event_of(o, a, lang) for o, a in rows]
     headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept, Accept-Language"}
     if "application/ld+json" in request.headers.get("accept", ""):
-        body = events_jsonld(items, str(request.url), count)
+        body = events_jsonld(items, str(request.url), count, nxt, prev)
         return JSONResponse(body, media_type="application/ld+json", headers=headers)
     envelope = ListEnvelope[Event](
         count=count, next=nxt, previous=prev, items=[Event(**item) for item in items]

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def _municipality_name(item: dict[str, Any]) -> str | None:
+    municipality = item["municipality"]
+    return municipality.name if municipality is not None else None
+
+
+def _place_name(place: Any, item: dict[str, Any]) -> str | None:
+    """Upstream places have no name of their own: their address says where they are."""
+    city = place.city or _municipality_name(item)
+    return ", ".join(part for part in (place.street, city) if part) or None
+
 
 def event_jsonld(item: dict[str, Any]) -> dict[str, Any]:
     place = item["place"]
@@ -13,6 +26,7 @@ def event_jsonld(item: dict[str, Any]) -> dict[str, Any]:
     elif place is not None:
         location = {
             "@type": "Place",
+            "name": _place_name(place, item),
             "address": {
                 "@type": "PostalAddress",
                 "streetAddress": place.street,
@@ -28,7 +42,7 @@ def event_jsonld(item: dict[str, Any]) -> dict[str, Any]:
                 "longitude": place.lon,
             }
     else:
-        location = {"@type": "Place", "name": (item["municipality"] or {}).get("name")}
+        location = {"@type": "Place", "name": _municipality_name(item)}
     event: dict[str, Any] = {
         "@type": "Event",
         "@id": f"urn:lahella-bridge:event:{item['id']}",
@@ -49,11 +63,28 @@ def event_jsonld(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in event.items() if v is not None}
 
 
-def events_jsonld(items: list[dict[str, Any]], page_url: str, count: int) -> dict[str, Any]:
+def _page_view(page_url: str, next_url: str | None, previous_url: str | None) -> dict[str, Any]:
+    """Hydra's paging links (schema.org has none for a paged ItemList)."""
+    view: dict[str, Any] = {"@id": page_url, "@type": "hydra:PartialCollectionView"}
+    if next_url:
+        view["hydra:next"] = {"@id": next_url}
+    if previous_url:
+        view["hydra:previous"] = {"@id": previous_url}
+    return view
+
+
+def events_jsonld(
+    items: list[dict[str, Any]],
+    page_url: str,
+    count: int,
+    next_url: str | None,
+    previous_url: str | None,
+) -> dict[str, Any]:
     return {
-        "@context": "https://schema.org",
+        "@context": ["https://schema.org", {"hydra": HYDRA}],
         "@type": "ItemList",
         "url": page_url,
+        "hydra:view": _page_view(page_url, next_url, previous_url),
         "numberOfItems": count,
         "itemListElement": [
             {"@type": "ListItem", "position": n, "item": event_jsonld(item)}
