@@ -36,8 +36,9 @@ harvested from Lähellä.fi, classified into the Pohde county's service-chain st
 and wellbeing themes, and published as JSON, iCalendar, schema.org JSON-LD, an
 OpenActive RPDE change feed and PTV Open API v11 compatible bodies.
 
-Lists share one envelope (`count`, `next`, `previous`, `items`); errors are RFC 9457
-problem details; every GET has a strong ETag.
+Paged lists share one envelope (`count`, `next`, `previous`, `items`); the vocabularies
+(stages, themes, activity types, municipalities, segments) are complete, fixed arrays,
+never paged. Errors are RFC 9457 problem details; every GET has a strong ETag.
 """
 
 
