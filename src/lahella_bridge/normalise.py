@@ -441,11 +441,18 @@ def _build_channel(
 
 
 def _channel_names(built: _Built, document: dict[str, Any]) -> Labels:
+    """The activity's name with its town, unless the name already says it."""
     city = (document.get("address") or {}).get("city")
     return {
-        lang: ptv.truncate(f"{name}, {city}" if city else name, ptv.NAME_MAX)
+        lang: ptv.truncate(
+            f"{name}, {city}" if city and not _mentions(name, city) else name, ptv.NAME_MAX
+        )
         for lang, name in built.names.items()
     }
+
+
+def _mentions(text: str, place: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(place)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def _channel_descriptions(built: _Built, document: dict[str, Any]) -> list[ptv.LocalizedListItem]:

@@ -301,30 +301,42 @@ TEMPLATES: list[tuple[str, str, str, str, str, list[str], list[str]]] = [
         "Eläkeläisten lukupiiri",
         "Läscirkel för pensionärer",
         "Reading circle for retirees",
-        "Luetaan ja keskustellaan kirjoista kerran kuussa.",
+        "Luetaan ja keskustellaan kirjoista joka neljäs viikko.",
         "hobby",
         ["ht_kulttuuri"],
         ["hm_ryhmat"],
     ),
 ]
 
-ORGANISATIONS = [
-    ("Pohjois-Pohjanmaan Muistiyhdistys ry", "0201234-5"),
-    ("Oulun Seudun Omaishoitajat ry", "0212345-6"),
-    ("Raahen seurakunta", "0223456-7"),
-    ("SPR Pohjois-Pohjanmaan piiri", "0234567-8"),
-    ("Kuusamon Eläkeläiset ry", "0245678-9"),
-    ("MLL Kempeleen yhdistys", "0256789-0"),
-    ("Ylivieskan Mielenterveysseura ry", "0267890-1"),
-    ("Kalajoen Kyläyhdistys ry", "0278901-2"),
-    ("Nivalan Työttömät ry", "0289012-3"),
-    ("Pudasjärven Luontoyhdistys ry", "0290123-4"),
-    ("Limingan Kuoro ry", "0301234-5"),
-    ("Haapajärven VPK ry", "0312345-6"),
-    ("Oulun Kehitysvammaisten Tuki ry", None),
-    ("Reserviläisliitto Pohjois-Pohjanmaa", "0323456-7"),
-    ("Syöpäyhdistys Pohjois-Pohjanmaa ry", "0334567-8"),
+# (name, business id, home municipality): a local association works in its own
+# municipality; one without a home works county-wide.
+ORGANISATIONS: list[tuple[str, str | None, str | None]] = [
+    ("Pohjois-Pohjanmaan Muistiyhdistys ry", "0201234-5", None),
+    ("Oulun Seudun Omaishoitajat ry", "0212345-6", "Oulu"),
+    ("Raahen seurakunta", "0223456-7", "Raahe"),
+    ("SPR Pohjois-Pohjanmaan piiri", "0234567-8", None),
+    ("Kuusamon Eläkeläiset ry", "0245678-9", "Kuusamo"),
+    ("MLL Kempeleen yhdistys", "0256789-0", "Kempele"),
+    ("Ylivieskan Mielenterveysseura ry", "0267890-1", "Ylivieska"),
+    ("Kalajoen Kyläyhdistys ry", "0278901-2", "Kalajoki"),
+    ("Nivalan Työttömät ry", "0289012-3", "Nivala"),
+    ("Pudasjärven Luontoyhdistys ry", "0290123-4", "Pudasjärvi"),
+    ("Limingan Kuoro ry", "0301234-5", "Liminka"),
+    ("Haapajärven VPK ry", "0312345-6", "Haapajärvi"),
+    ("Oulun Kehitysvammaisten Tuki ry", None, "Oulu"),
+    ("Reserviläisliitto Pohjois-Pohjanmaa", "0323456-7", None),
+    ("Syöpäyhdistys Pohjois-Pohjanmaa ry", "0334567-8", None),
 ]
+
+# How often a template meets when its summary says so (the rule must say the same);
+# the others meet weekly or every other week. Camps and outings are seasonal.
+PERIODS = {
+    "Ruoka-apu ja yhteinen ateria": "P1W",
+    "Reserviläisten ampumavuoro": "P1W",
+    "Eläkeläisten lukupiiri": "P4W",
+}
+SEASONS = {"hm_leirit": (5, 9)}  # format -> first and last month of its season
+CAMP = "Kesäleiri erityislapsille"  # one week in the summer, not a weekly meeting
 
 DAY_MS = 86_400_000
 LONG_TEXT = " ".join(["Toiminta on avointa kaikille ja osallistuminen on vapaaehtoista."] * 120)
@@ -352,14 +364,53 @@ def _p(text: str) -> str:
 
 
 def group_links(index: int) -> dict[str, Any]:
-    name, business_id = ORGANISATIONS[index % len(ORGANISATIONS)]
+    name, business_id, _ = ORGANISATIONS[index % len(ORGANISATIONS)]
     details: dict[str, Any] = {"_key": _group_id(index), "name": name}
     if business_id:
         details["businessId"] = business_id
     return details
 
 
-def _schedule(rng: random.Random, anchor: date, kind: str) -> list[dict[str, Any]]:
+def organisation_index(index: int) -> int:
+    """The organiser of record `index`: a local one of its place, or a county-wide one."""
+    place = PLACES[(index // len(TEMPLATES) + index) % len(PLACES)][0]
+    eligible = [i for i, (_, _, home) in enumerate(ORGANISATIONS) if home in (None, place)]
+    return eligible[(index * 7) % len(eligible)]
+
+
+def _next_summer_week(anchor: date, rng: random.Random) -> date:
+    """A Monday in June or July, this year's if it is still ahead, else next year's."""
+    year = anchor.year if anchor < date(anchor.year, 6, 1) else anchor.year + 1
+    first = date(year, 6, 1) + timedelta(days=(7 - date(year, 6, 1).weekday()) % 7)
+    return first + timedelta(weeks=rng.randint(0, 7))
+
+
+def _season(anchor: date, months: tuple[int, int]) -> tuple[date, date]:
+    """The season's current or next stretch: from its first month (or the anchor) to
+    the end of its last month."""
+    first_month, last_month = months
+    year = anchor.year if anchor.month <= last_month else anchor.year + 1
+    begins = max(date(year, first_month, 1), anchor - timedelta(days=60))
+    ends = date(year, last_month + 1, 1) - timedelta(days=1)
+    return begins, ends
+
+
+def _camp(rng: random.Random, anchor: date) -> list[dict[str, Any]]:
+    monday = _next_summer_week(anchor, rng)
+    begins = datetime.combine(monday, time(10), tzinfo=HELSINKI)
+    ends = datetime.combine(monday + timedelta(days=4), time(15), tzinfo=HELSINKI)
+    return [{"start": _ms(begins), "end": _ms(ends), "timeZone": "Europe/Helsinki", "type": "3"}]
+
+
+def _schedule(
+    rng: random.Random,
+    anchor: date,
+    kind: str,
+    period: str | None = None,
+    season: tuple[int, int] | None = None,
+) -> list[dict[str, Any]]:
+    if kind == "camp":
+        return _camp(rng, anchor)
     if kind == "event":
         day = anchor + timedelta(days=rng.randint(1, 120))
         begins = datetime.combine(day, time(rng.choice([10, 13, 17, 18])), tzinfo=HELSINKI)
@@ -374,15 +425,18 @@ def _schedule(rng: random.Random, anchor: date, kind: str) -> list[dict[str, Any
     first = anchor - timedelta(days=rng.randint(0, 60))
     # Long enough to cross the next DST change in either direction.
     last = anchor + timedelta(days=rng.randint(150, 300))
+    if season is not None:
+        first, last = _season(anchor, season)
     weekdays = rng.sample(range(1, 8), rng.choice([1, 1, 2]))
     hour = rng.choice([9, 10, 13, 17, 18])
+    every = rng.choice(["P1W", "P1W", "P1W", "P2W"])
     return [
         {
             "start": _midnight(first),
             "timeZone": "Europe/Helsinki",
             "type": "4",
             "recurrence": {
-                "period": rng.choice(["P1W", "P1W", "P1W", "P2W"]),
+                "period": period or every,
                 "exclude": [_midnight(anchor + timedelta(days=14))] if rng.random() < 0.2 else [],
                 "end": _midnight(last),
                 "daySpecificTimes": [
@@ -399,7 +453,7 @@ def _channel(
     place: tuple[str, str, float, float, str, str],
     kind: str,
     anchor: date,
-    schedule_kind: str,
+    schedule: list[dict[str, Any]],
 ) -> dict[str, Any]:
     fi_city, sv_city, lat, lon, postal, street = place
     channel: dict[str, Any] = {
@@ -417,7 +471,7 @@ def _channel(
             rng.randint(1, 3),
         ),
         "translations": {},
-        "events": _schedule(rng, anchor, schedule_kind),
+        "events": schedule,
         "registrationRequired": rng.random() < 0.5,
         "registrationUrl": "https://example.org/ilmoittaudu" if rng.random() < 0.4 else "",
         "registrationEmail": "",
@@ -465,7 +519,7 @@ def _record(index: int, anchor: date) -> dict[str, Any]:
     template = TEMPLATES[index % len(TEMPLATES)]
     fi_name, sv_name, en_name, fi_summary, kind, themes, formats = template
     place = PLACES[(index // len(TEMPLATES) + index) % len(PLACES)]
-    org_index = (index * 7) % len(ORGANISATIONS)
+    org_index = organisation_index(index)
     channel_kind = "place"
     if "Verkko" in fi_name or index % 23 == 0:
         channel_kind = "online"
@@ -474,10 +528,13 @@ def _record(index: int, anchor: date) -> dict[str, Any]:
     elif index % 31 == 0:
         channel_kind = "hybrid"
     schedule_kind = (
-        "event"
+        "camp"
+        if fi_name == CAMP
+        else "event"
         if formats[0] in ("hm_tilaisuudet", "hm_nayttelyt", "hm_esitykset") and index % 2 == 0
         else "weekly"
     )
+    period, season = PERIODS.get(fi_name), SEASONS.get(formats[0])
     free = rng.random() < 0.6
     translations: dict[str, Any] = {
         "fi": {
@@ -507,10 +564,17 @@ def _record(index: int, anchor: date) -> dict[str, Any]:
             [],
         ]
     )
-    channels = [_channel(rng, place, channel_kind, anchor, schedule_kind)]
-    if index % 11 == 0 and channel_kind == "place":
-        second = PLACES[(index + 3) % len(PLACES)]
-        channels.append(_channel(rng, second, "place", anchor, "weekly"))
+    schedule = _schedule(rng, anchor, schedule_kind, period, season)
+    channels = [_channel(rng, place, channel_kind, anchor, schedule)]
+    if index % 11 == 0 and channel_kind == "place" and schedule_kind == "weekly":
+        # A second venue: another town for a county-wide organiser, else its own town.
+        second = (
+            PLACES[(index + 3) % len(PLACES)]
+            if ORGANISATIONS[org_index][2] is None
+            else (*place[:5], "Koulutie 5")
+        )
+        second_schedule = _schedule(rng, anchor, "weekly", period, season)
+        channels.append(_channel(rng, second, "place", anchor, second_schedule))
     record: dict[str, Any] = {
         "_key": str(128867850000 + index),
         "status": "published",
@@ -594,10 +658,11 @@ def _with_edge_case(index: int, record: dict[str, Any], anchor: date) -> dict[st
         case 15:
             record["traits"] = "not an object"  # the invalid record
         case 16:
+            own = int(record["group"]) - int(_group_id(0))
             record["group"] = _group_id(100)  # same organisation, second group
-            record["links"] = {"groups": [{**group_links(1), "_key": _group_id(100)}]}
+            record["links"] = {"groups": [{**group_links(own), "_key": _group_id(100)}]}
         case 17:
-            traits["region"] = ["city/FI/Helsinki", "city/FI/Oulu"]
+            traits["region"] = ["city/FI/Helsinki", *traits["region"]]
         case 18:
             traits["channels"][0]["events"][0]["type"] = "2"
             traits["channels"][0]["events"][0].pop("recurrence", None)

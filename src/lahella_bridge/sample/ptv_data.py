@@ -13,7 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from lahella_bridge.ptv import wgs84_to_tm35fin
-from lahella_bridge.sample.data import ORGANISATIONS, PLACES, default_anchor, generate
+from lahella_bridge.sample.data import (
+    ORGANISATIONS,
+    PLACES,
+    default_anchor,
+    generate,
+    organisation_index,
+)
 from lahella_bridge.taxonomy import taxonomy
 
 NAMESPACE = uuid.UUID("0c5b7d4e-2f1a-5b3c-8d9e-a1b2c3d4e5f6")
@@ -191,7 +197,7 @@ NGO_SERVICES: list[tuple[str, str, str, str, tuple[str, str | None], list[int], 
         "Kamratgrupp för närståendevårdare på nätet",
         "Omaishoitajien vertaistukiryhmä etänä kerran kuussa.",
         "P5.16",
-        ORGANISATIONS[1],
+        ORGANISATIONS[1][:2],
         [],
         ["online"],
     ),
@@ -518,7 +524,7 @@ def _pushed_from_lahella(builder: _Builder, lahella: list[dict[str, Any]]) -> No
         service_class = PUSHED_TYPES.get(traits.get("type", ""))
         if service_class is None:
             continue
-        org_name, business_id = ORGANISATIONS[(index * 7) % len(ORGANISATIONS)]
+        org_name, business_id, _ = ORGANISATIONS[organisation_index(index)]
         way = (index // 9) % 3
         if way == 1 and business_id is None:
             continue
