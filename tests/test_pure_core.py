@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule
 
+from lahella_bridge.brake import Brake
 from lahella_bridge.dedupe import match_keys, normal_text, supplement, without_supplement
 from lahella_bridge.richtext import html_to_text, sanitise_html, strip_nul
 from lahella_bridge.schedule import MAX_OCCURRENCES_PER_RULE, expand, rule_date
+from lahella_bridge.upstream.completeness import SweepProgress
 from lahella_bridge.upstream.schemas import ScheduleRule
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -366,3 +368,60 @@ def test_plain_text_has_lines_items_and_decoded_entities_but_no_tags() -> None:
     )
     assert html_to_text(markup) == "Tom & Järvi\ntoinen rivi\n\nkolmas\n\n- a\n- b"
     assert html_to_text("Ikä 7 &ndash; 12 v.\n  Tervetuloa!") == "Ikä 7 – 12 v.\nTervetuloa!"
+
+
+# -- completeness and the brake -------------------------------------------------------
+
+
+def progress(**fields: Any) -> SweepProgress:
+    return SweepProgress(unit="distinct ids", **fields)
+
+
+def test_a_sweep_is_complete_only_when_every_listing_proved_its_total() -> None:
+    assert progress(totals={"*": 3}, seen={"*": 3}).shortfall() is None
+    assert progress(totals={"*": 3}, seen={"*": 4}).complete
+    short = progress(totals={"a": 2, "b": 4}, seen={"a": 2, "b": 3}, duplicates=1)
+    assert not short.complete
+    assert short.shortfall() == "listing 'b' announced 4 distinct ids but 3 arrived (1 repeated)"
+    assert progress(totals={"*": 1}).shortfall() == (
+        "listing '*' announced 1 distinct ids but 0 arrived (0 repeated)"
+    )
+    assert progress(totals={"*": None}, seen={"*": 7}).shortfall() == (
+        "listing '*' announced no total (7 distinct ids arrived)"
+    )
+    assert progress().shortfall() == "no listing was read"
+
+
+def test_a_stall_or_a_known_gap_makes_any_sweep_incomplete() -> None:
+    whole = {"totals": {"*": 1}, "seen": {"*": 1}}
+    stalled = progress(stalled=True, gaps=["x"], **whole)
+    assert stalled.shortfall() == "the listing stopped advancing (a page brought nothing new)"
+    assert progress(gaps=["archived listing failed"], **whole).shortfall() == (
+        "archived listing failed"
+    )
+    assert progress(gaps=["a", "b"], **whole).shortfall() == "a (and 1 more)"
+    assert progress(gaps=["a", "b", "c"], **whole).shortfall() == "a (and 2 more)"
+
+
+def test_the_brake_allows_a_fifth_of_the_live_records_and_always_five() -> None:
+    brake = Brake()
+    assert brake.refusal(5, 5) is None and brake.refusal(20, 100) is None
+    assert brake.refusal(6, 10) == "the sweep would retire 6 of 10 live activities (limit 5)"
+    assert brake.refusal(21, 100) == "the sweep would retire 21 of 100 live activities (limit 20)"
+    assert brake.refusal(30, 149) == "the sweep would retire 30 of 149 live activities (limit 29)"
+
+
+def test_an_area_may_lose_its_share_but_never_everything() -> None:
+    brake = Brake()
+    live = {"564": {f"s{n}" for n in range(30)}, "425": {"t1", "t2"}}
+    assert brake.area_refusal({"564": {f"s{n}" for n in range(6)}, "425": {"t1"}}, live) is None
+    assert brake.area_refusal({"425": {"t1", "t2"}}, live) == (
+        "area 425 would lose 2 of its 2 live activities (limit 1)"
+    )
+    assert brake.area_refusal({"564": {f"s{n}" for n in range(7)}}, live) == (
+        "area 564 would lose 7 of its 30 live activities (limit 6)"
+    )
+    assert brake.area_refusal({"564": {"elsewhere", "s1"}, "425": {"t1", "t9"}}, live) is None
+    assert brake.area_refusal({"9": {"x"}}, {"9": {"x"}}) == (
+        "area 9 would lose 1 of its 1 live activities (limit 0)"
+    )

@@ -28,7 +28,8 @@ from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
 from lahella_bridge.normalise_ptv import normalise_ptv
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient, StoredSession
-from lahella_bridge.upstream.http import SweepProgress, UpstreamError
+from lahella_bridge.upstream.completeness import SweepProgress
+from lahella_bridge.upstream.http import UpstreamError
 from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
 from lahella_bridge.upstream.ptv_schemas import listed_areas
 from lahella_bridge.upstream.schemas import Publication, raw_publication_state

@@ -18,10 +18,10 @@ from typing import Any, Protocol, Self
 import httpx
 import structlog
 
+from lahella_bridge.upstream.completeness import SweepProgress
 from lahella_bridge.upstream.http import (
     ResponseLimits,
     RetryPolicy,
-    SweepProgress,
     UpstreamError,
     UpstreamHttp,
 )
