@@ -15,7 +15,7 @@ from dateutil.rrule import WEEKLY, rrule
 
 from lahella_bridge.brake import Brake
 from lahella_bridge.dedupe import match_keys, normal_text, supplement, without_supplement
-from lahella_bridge.richtext import html_to_text, sanitise_html, strip_nul
+from lahella_bridge.richtext import html_to_text, plain_line, sanitise_html, strip_nul
 from lahella_bridge.schedule import MAX_OCCURRENCES_PER_RULE, expand, rule_date
 from lahella_bridge.upstream.completeness import SweepProgress
 from lahella_bridge.upstream.schemas import ScheduleRule
@@ -368,6 +368,13 @@ def test_plain_text_has_lines_items_and_decoded_entities_but_no_tags() -> None:
     )
     assert html_to_text(markup) == "Tom & Järvi\ntoinen rivi\n\nkolmas\n\n- a\n- b"
     assert html_to_text("Ikä 7 &ndash; 12 v.\n  Tervetuloa!") == "Ikä 7 – 12 v.\nTervetuloa!"
+    assert html_to_text("<p><b>kolmas</b> <i>rivi</i></p>") == "kolmas rivi"
+
+
+def test_entity_encoded_markup_is_dropped_from_plain_text_and_lines_join_for_names() -> None:
+    assert html_to_text("&lt;img src=x onerror=alert(1)&gt;Hei &lt;&lt;b&gt;b&gt;!") == "Hei !"
+    assert html_to_text("ikä &lt; 18") == "ikä < 18"
+    assert plain_line("<p>Kuoro</p>\n<p>Oulu  &amp; Liminka</p>") == "Kuoro Oulu & Liminka"
 
 
 # -- completeness and the brake -------------------------------------------------------
