@@ -9,6 +9,9 @@ from typing import Any
 import httpx
 
 from lahella_bridge.http_layer import CachedResponse, HttpLayer, ResponseCache, VersionProbe
+from lahella_bridge.web.origin import PublicOrigin
+
+ORIGIN = PublicOrigin(None, ["t"])  # the clients' base_url below
 
 
 def entry(size: int, cost_s: float = 0.0) -> CachedResponse:
@@ -73,7 +76,7 @@ async def test_identical_misses_at_the_same_time_are_computed_once() -> None:
     async def version() -> int:
         return 1
 
-    layer = HttpLayer(slow_feed, VersionProbe(version), ResponseCache())
+    layer = HttpLayer(slow_feed, VersionProbe(version), ResponseCache(), ORIGIN)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=layer), base_url="http://t"
     ) as client:
@@ -96,7 +99,7 @@ async def test_an_expired_entry_is_served_while_it_is_recomputed_in_the_backgrou
     async def version() -> int:
         return 1
 
-    layer = HttpLayer(slow_feed, VersionProbe(version), ResponseCache(ttl_s=0.1))
+    layer = HttpLayer(slow_feed, VersionProbe(version), ResponseCache(ttl_s=0.1), ORIGIN)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=layer), base_url="http://t"
     ) as client:
@@ -127,7 +130,7 @@ async def test_a_response_stays_fresh_as_long_as_its_own_max_age_says() -> None:
     async def version() -> int:
         return 1
 
-    layer = HttpLayer(app, VersionProbe(version), ResponseCache(ttl_s=0.05))
+    layer = HttpLayer(app, VersionProbe(version), ResponseCache(ttl_s=0.05), ORIGIN)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=layer), base_url="http://t"
     ) as client:
@@ -162,7 +165,7 @@ async def test_shutdown_cancels_background_recomputations_before_the_app_stops()
     async def version() -> int:
         return 1
 
-    layer = HttpLayer(app, VersionProbe(version), ResponseCache(ttl_s=0.05))
+    layer = HttpLayer(app, VersionProbe(version), ResponseCache(ttl_s=0.05), ORIGIN)
     messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     sent: list[dict[str, Any]] = []
 
@@ -199,7 +202,7 @@ async def test_requests_arriving_together_share_one_read_of_the_data_version() -
         return reads
 
     probe = VersionProbe(version, every_s=0.2)
-    layer = HttpLayer(feed, probe, ResponseCache())
+    layer = HttpLayer(feed, probe, ResponseCache(), ORIGIN)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=layer), base_url="http://t"
     ) as client:

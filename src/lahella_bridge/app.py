@@ -26,6 +26,7 @@ from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 from lahella_bridge.interop import routes as interop_routes
 from lahella_bridge.web.head import HeadAsGet
 from lahella_bridge.web.openapi import document_errors
+from lahella_bridge.web.origin import PublicOrigin
 from lahella_bridge.web.problems import add_problem_handlers
 
 log = structlog.get_logger(__name__)
@@ -143,7 +144,12 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
     # Added inside out: gzip, the cache/ETag/metrics layer, CORS, HEAD-as-GET outermost.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.add_middleware(HttpLayer, version=VersionProbe(read_version), cache=ResponseCache())
+    app.add_middleware(
+        HttpLayer,
+        version=VersionProbe(read_version),
+        cache=ResponseCache(),
+        origin=PublicOrigin(settings.public_base_url, settings.allowed_hosts),
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,7 +42,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     public_base_url: str | None = Field(
         default=None,
-        description="Absolute base URL for links in feeds; defaults to the request's own.",
+        description="The service's public origin (https://host[:port]) that absolute links "
+        "are built on; unset: the request's own Host, if it is one of allowed_hosts.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]", "testserver"],
+        description="Hosts links may be built from when public_base_url is unset; "
+        "a request for any other Host is refused (400).",
     )
 
     upstream_url: str = DEFAULT_UPSTREAM_URL
@@ -85,7 +92,7 @@ class Settings(BaseSettings):
     harvest_on_start: bool = True
     harvest_retire_brake: float = Field(default=0.20, ge=0, le=1)
 
-    @field_validator("cors_origins", "upstream_groups", "ptv_areas", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "upstream_groups", "ptv_areas", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -106,6 +113,18 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql", "postgres")):
             raise ValueError("must be a PostgreSQL URL (postgresql://user:pass@host/db)")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://tapahtumat.pohde.fi")
+        if parts.path or parts.query or parts.fragment:
+            raise ValueError("must be an origin only (scheme, host and port), without a path")
+        return f"{parts.scheme}://{parts.netloc}"
 
 
 class SettingsError(Exception):

@@ -1,5 +1,6 @@
-"""The ASGI layer in front of the routers: request ids, access logs, metrics, and a
-response cache keyed by the data version, which also makes ETags and 304s cheap.
+"""The ASGI layer in front of the routers: request ids, the base URL of links (an unknown
+Host is refused), access logs, metrics, and a response cache keyed by the data version and
+that base URL, which also makes ETags and 304s cheap.
 
 The data changes only when a harvest commits a batch (bumping `data_version`), so a
 cached body stays right until the version moves; entries also expire after a minute so
@@ -22,6 +23,7 @@ from typing import Any
 import structlog
 
 from lahella_bridge import metrics
+from lahella_bridge.web.origin import PublicOrigin, base_url_of, unknown_host_problem
 
 log = structlog.get_logger("lahella_bridge.http")
 
@@ -186,9 +188,24 @@ def _entry(start: dict[str, Any], body: bytes, since: float) -> CachedResponse:
     return CachedResponse(start["status"], headers, body, etag, now, now - since, fresh_s=fresh_s)
 
 
+async def _refuse_host(scope: Scope, send: Send, request_id: bytes) -> int:
+    log.warning("http.unknown_host", host=_header(scope, b"host").decode("latin-1")[:100])
+    body = unknown_host_problem(scope)
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id),
+    ]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return 400
+
+
 class HttpLayer:
-    def __init__(self, app: App, version: VersionProbe, cache: ResponseCache) -> None:
-        self.app, self.version, self.cache = app, version, cache
+    def __init__(
+        self, app: App, version: VersionProbe, cache: ResponseCache, origin: PublicOrigin
+    ) -> None:
+        self.app, self.version, self.cache, self.origin = app, version, cache, origin
         # Misses being computed: a second request for the same key waits for the first
         # instead of computing it again (a calendar feed takes seconds).
         self._inflight: dict[tuple[Any, ...], asyncio.Event] = {}
@@ -207,7 +224,10 @@ class HttpLayer:
         started = time.perf_counter()
         status = [500]
         try:
-            await self._handle(scope, receive, send, request_id.encode(), status)
+            if (canonical := self.origin.canonical(scope)) is None:
+                status[0] = await _refuse_host(scope, send, request_id.encode())
+            else:
+                await self._handle(canonical, receive, send, request_id.encode(), status)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
@@ -231,6 +251,7 @@ class HttpLayer:
         if cacheable and (version := await self.version.current()) is not None:
             key = (
                 version,
+                base_url_of(scope),  # the links in the body are built on it
                 scope["path"],
                 scope["query_string"],
                 *(_header(scope, name) for name in VARY_HEADERS),
