@@ -28,6 +28,7 @@ from lahella_bridge.web.head import HeadAsGet
 from lahella_bridge.web.openapi import document_errors
 from lahella_bridge.web.origin import PublicOrigin
 from lahella_bridge.web.problems import add_problem_handlers
+from lahella_bridge.web.response_headers import ResponseHeaders
 
 log = structlog.get_logger(__name__)
 
@@ -142,7 +143,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         async with app.state.sessions() as session:
             return await repository.data_version(session)
 
-    # Added inside out: gzip, the cache/ETag/metrics layer, CORS, HEAD-as-GET outermost.
+    # Added inside out: gzip, the cache/ETag/metrics layer, CORS, the headers every
+    # response carries (preflights, 304s and refusals included), HEAD-as-GET outermost.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(
         HttpLayer,
@@ -158,4 +160,5 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["If-None-Match", "Accept-Language", "X-Request-ID"],
             expose_headers=["ETag", "X-Request-ID"],
         )
+    app.add_middleware(ResponseHeaders)
     app.add_middleware(HeadAsGet)
