@@ -46,13 +46,22 @@ templates.globals["lang_attr"] = lang_attr
 
 PAGE_SIZE = 30
 # No third-party assets: everything the pages load comes from this service.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' "
-    "'unsafe-inline'; script-src 'self'; frame-ancestors *",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Cache-Control": "public, max-age=300",
-}
+CONTENT_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors "
+)
+# The listing is made to be framed by any site; the referral tool and the client sheet
+# (a professional's choices for a client) only by this service's own pages.
+EMBEDDABLE = "*"
+OWN_PAGES_ONLY = "'self'"
+
+
+def _security_headers(frame_ancestors: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": CONTENT_POLICY + frame_ancestors,
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Cache-Control": "public, max-age=300",
+    }
 
 
 def _options(lang: str) -> dict[str, Any]:
@@ -68,9 +77,9 @@ def _options(lang: str) -> dict[str, Any]:
     }
 
 
-def _html(name: str, **context: Any) -> HTMLResponse:
+def _html(name: str, frame_ancestors: str, **context: Any) -> HTMLResponse:
     body = templates.get_template(name).render(**context)
-    return HTMLResponse(body, headers=SECURITY_HEADERS)
+    return HTMLResponse(body, headers=_security_headers(frame_ancestors))
 
 
 async def _cards(session: SessionDep, rows: list[Any], lang: str) -> list[dict[str, Any]]:
@@ -171,6 +180,7 @@ async def embed_activities(
     name = "fragment.html" if fragment else "activities.html"
     return _html(
         name,
+        EMBEDDABLE,
         ui=UI[lang],
         lang=lang,
         options=_options(lang),
@@ -224,6 +234,7 @@ async def referral(
     segments = [(s.slug, *pick(s.labels, lang)) for s in taxonomy().segments]
     return _html(
         "referral.html",
+        OWN_PAGES_ONLY,
         ui=UI[lang],
         lang=lang,
         options=_options(lang),
@@ -274,4 +285,4 @@ async def referral_sheet(
 ) -> HTMLResponse:
     """The printable client sheet (A4 print CSS, large type, QR codes) and the record text."""
     context = await _sheet_context(session, ids, segment, lang)
-    return _html("sheet.html", ui=UI[lang], lang=lang, **context)
+    return _html("sheet.html", OWN_PAGES_ONLY, ui=UI[lang], lang=lang, **context)
