@@ -16,6 +16,11 @@ POHJOIS_POHJANMAA = (
     "009,069,071,072,139,208,244,305,317,425,436,483,494,535,563,564,615,625,626,630,"
     "678,691,746,748,785,791,832,859,889,977"
 )
+# The admin key of deploy/k8s/secret.example.yaml: copied as it is, it would be a key
+# everyone who read the repository knows.
+EXAMPLE_ADMIN_API_KEY = "CHANGE-ME-to-a-random-key-of-32-characters-or-more"
+MIN_ADMIN_API_KEY_LENGTH = 32
+NEW_KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
 
 
 def _split_csv(value: object) -> object:
@@ -112,6 +117,22 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("postgresql", "postgres")):
             raise ValueError("must be a PostgreSQL URL (postgresql://user:pass@host/db)")
+        return value
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _strong_admin_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """A guessable key would open the admin endpoints to anyone; empty means unset."""
+        if value is None or not value.get_secret_value():
+            return None
+        key = value.get_secret_value()
+        if key == EXAMPLE_ADMIN_API_KEY:
+            raise ValueError(f"is the example's key, not a secret; {NEW_KEY_HINT}")
+        if len(key) < MIN_ADMIN_API_KEY_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_ADMIN_API_KEY_LENGTH} characters, not {len(key)}; "
+                + NEW_KEY_HINT
+            )
         return value
 
     @field_validator("public_base_url")

@@ -98,15 +98,25 @@ class Unauthorised(BridgeError):
     title = "Unauthorised"
 
 
+class Forbidden(BridgeError):
+    status = 403
+    title = "Forbidden"
+
+
 def require_admin(
     settings: SettingsDep,
     x_api_key: Annotated[str | None, Header(description="The admin API key.")] = None,
 ) -> None:
+    """No key: 401; a wrong key (whatever its bytes): 403; admin switched off: 403."""
     expected = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     if not expected:
-        raise BridgeError("admin endpoints are disabled: set LAHELLA_BRIDGE_ADMIN_API_KEY", 403)
-    if x_api_key is None or not secrets.compare_digest(x_api_key, expected):
+        raise Forbidden("admin endpoints are disabled: set LAHELLA_BRIDGE_ADMIN_API_KEY")
+    if x_api_key is None:
         raise Unauthorised("a valid X-API-Key header is required")
+    # Compared as bytes: the header's own (Starlette decodes them as Latin-1), and
+    # compare_digest refuses str with characters beyond ASCII (it raised: a 500).
+    if not secrets.compare_digest(x_api_key.encode("latin-1"), expected.encode()):
+        raise Forbidden("the X-API-Key header is not the admin key")
 
 
 class Page:

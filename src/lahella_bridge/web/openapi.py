@@ -100,8 +100,8 @@ def _problem_errors(route: APIRoute, declared: dict[str, Any]) -> dict[str, Any]
     elif any(p.alias == "page" for p in parameters):
         errors["404"] = "A page past the end of the list"
     if require_admin in calls:
-        errors["401"] = "No valid X-API-Key header"
-        errors["403"] = "Admin endpoints are disabled (no key configured)"
+        errors["401"] = "No X-API-Key header"
+        errors["403"] = "A wrong X-API-Key, or admin endpoints disabled (no key configured)"
     if get_session in calls:
         errors["503"] = "Database unavailable, or the query took too long; retry shortly"
     # Errors a route lists itself (a description, no body): its wording, the problem body.
