@@ -18,6 +18,7 @@ from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings, SettingsError, load_settings
 from lahella_bridge.db import Base
 from lahella_bridge.embedded_db import DataDirectoryLocked, _exclusive_lock
+from tests.conftest import ADMIN_KEY
 
 
 async def test_healthz_answers_without_the_database(api: httpx.AsyncClient) -> None:
@@ -93,9 +94,14 @@ def test_a_second_process_on_the_same_data_directory_gets_a_clear_error(tmp_path
         pass
 
 
-async def test_cors_is_only_for_configured_origins(database_url: str) -> None:
+async def test_cors_beyond_the_open_data_is_only_for_configured_origins(
+    database_url: str,
+) -> None:
+    """The feeds are open to every origin (tests/test_cross_origin.py); health and the
+    document only to the configured ones, and the admin endpoints to none, not even those."""
+    configured = "https://tapahtumat.pohde.fi"
     app = create_app(
-        Settings(harvest_interval_minutes=0, cors_origins=["https://tapahtumat.pohde.fi"]),
+        Settings(harvest_interval_minutes=0, cors_origins=[configured], admin_api_key=ADMIN_KEY),
         database_url,
     )
     async with (
@@ -104,7 +110,17 @@ async def test_cors_is_only_for_configured_origins(database_url: str) -> None:
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
         ) as client,
     ):
-        allowed = await client.get("/healthz", headers={"Origin": "https://tapahtumat.pohde.fi"})
+        allowed = await client.get("/healthz", headers={"Origin": configured})
         other = await client.get("/healthz", headers={"Origin": "https://evil.example"})
-    assert allowed.headers["access-control-allow-origin"] == "https://tapahtumat.pohde.fi"
+        admin = await client.get(
+            "/admin/harvests", headers={"Origin": configured, "X-API-Key": ADMIN_KEY}
+        )
+        admin_preflight = await client.options(
+            "/admin/harvest",
+            headers={"Origin": configured, "Access-Control-Request-Method": "POST"},
+        )
+    assert allowed.headers["access-control-allow-origin"] == configured
     assert "access-control-allow-origin" not in other.headers
+    assert admin.status_code == 200
+    assert "access-control-allow-origin" not in admin.headers
+    assert "access-control-allow-origin" not in admin_preflight.headers

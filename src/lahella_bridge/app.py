@@ -10,7 +10,6 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -24,6 +23,7 @@ from lahella_bridge.embed import routes as embed_routes
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, harvester_for
 from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 from lahella_bridge.interop import routes as interop_routes
+from lahella_bridge.web.cross_origin import CrossOrigin
 from lahella_bridge.web.head import HeadAsGet
 from lahella_bridge.web.openapi import document_errors
 from lahella_bridge.web.origin import PublicOrigin
@@ -152,13 +152,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         cache=ResponseCache(),
         origin=PublicOrigin(settings.public_base_url, settings.allowed_hosts),
     )
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET"],
-            allow_headers=["If-None-Match", "Accept-Language", "X-Request-ID"],
-            expose_headers=["ETag", "X-Request-ID"],
-        )
+    app.add_middleware(CrossOrigin, configured_origins=settings.cors_origins)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(HeadAsGet)

@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     admin_api_key: SecretStr | None = None
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins that may also read the OpenAPI document and health from browsers; "
+        "the feeds are open to every origin, the admin endpoints to none.",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="The service's public origin (https://host[:port]) that absolute links "
