@@ -125,7 +125,7 @@ async def test_database_restart_gives_503_then_recovers_without_a_restart() -> N
             async with (
                 app.router.lifespan_context(app),
                 httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://t"
+                    transport=httpx.ASGITransport(app=app), base_url="http://testserver"
                 ) as client,
             ):
                 from lahella_bridge.db import upgrade_database
