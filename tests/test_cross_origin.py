@@ -8,10 +8,8 @@ and embeds the README's snippet pointing at the service running for real."""
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,14 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from lahella_bridge.app import create_app
-from lahella_bridge.config import Settings
 from lahella_bridge.harvest import Harvester
+from tests.chromium import chromium, live_service, needs_chromium
 from tests.conftest import ADMIN_KEY
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 README = Path(__file__).resolve().parents[1] / "README.md"
 ELSEWHERE = "https://digitaalinensotekeskus.pohde.fi"  # any site; configured nowhere
 OPEN_DATA = [
@@ -89,19 +84,10 @@ async def test_admin_endpoints_answer_no_other_origin(api: httpx.AsyncClient) ->
 
 
 @pytest.fixture
-async def service(harvested: Harvester, database_url: str) -> Iterator[str]:
+def service(harvested: Harvester, database_url: str) -> Iterator[str]:
     """The service with the default settings, served for real on a free port."""
-    port = free_port()
-    app = create_app(Settings(harvest_interval_minutes=0), database_url)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live_service(database_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -134,19 +120,11 @@ def host_site(service: str) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing")
+@needs_chromium
 def test_the_readme_widget_renders_activities_on_another_site(
     host_site: str, service: str, browser: Any
 ) -> None:
