@@ -91,7 +91,9 @@ async def api_without_admin_key(database_url: str) -> AsyncIterator[httpx.AsyncC
     app = create_app(Settings(harvest_interval_minutes=0, admin_api_key=None), database_url)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
     ):
         yield client
 

@@ -26,7 +26,9 @@ async def impatient_api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, database_url)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
     ):
         yield client
 
