@@ -409,7 +409,18 @@ async def hsds_profile() -> JSONResponse:
     "/services",
     summary="HSDS services",
     response_model=None,
-    responses={**PAGED, 200: opens_first_item("hsds_service", "service_id", "/contents")},
+    responses={
+        **PAGED,
+        200: {
+            **opens_first_item("hsds_service", "service_id", "/contents"),
+            "description": "A page of services; with format=ndjson every match, unpaged, "
+            "one full service a line.",
+            "content": {
+                "application/json": {},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        },
+    },
 )
 async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: HsdsPageDep) -> Any:
     """Page of services; `format=ndjson` streams every match without paging."""
