@@ -6,6 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from lahella_bridge.app import create_app
+from lahella_bridge.config import Settings
+
 pytestmark = pytest.mark.usefixtures("harvested")
 
 
@@ -53,3 +56,25 @@ async def test_only_the_listing_may_be_framed_by_other_sites(api: httpx.AsyncCli
     assert frame_ancestors(await api.get("/embed/activities?fragment=true")) == "*"
     assert frame_ancestors(await api.get("/referral")) == "'self'"
     assert frame_ancestors(await api.get(f"/referral/sheet?ids={activity}")) == "'self'"
+
+
+async def test_an_unexpected_failure_is_a_problem_that_says_nosniff(database_url: str) -> None:
+    """A 500 is answered by the outermost error layer, outside the middleware that adds the
+    policy headers: the handler adds them itself. A route that fails is added to the real
+    app for the test (no route of ours fails on purpose)."""
+    app = create_app(Settings(harvest_interval_minutes=0), database_url)
+
+    @app.get("/v1/fails")
+    async def fails() -> None:
+        raise RuntimeError("boom")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        response = await client.get("/v1/fails")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers.get("x-content-type-options") == "nosniff"
+    assert "boom" not in response.text

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 from lahella_bridge import metrics
 from lahella_bridge.errors import BridgeError
+from lahella_bridge.web.response_headers import with_policy_headers
 
 log = structlog.get_logger(__name__)
 
@@ -117,7 +118,11 @@ def add_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem(request, 500, _phrase(500), "the service failed; the error is logged")
+        # Sent by the outermost error layer, past the middleware that adds these headers.
+        response = problem(request, 500, _phrase(500), "the service failed; the error is logged")
+        for name, value in with_policy_headers([]):
+            response.headers[name.decode("latin-1")] = value.decode("latin-1")
+        return response
 
 
 @dataclass(frozen=True)
