@@ -156,7 +156,7 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
 def map_record(raw: Any, context: Any) -> int:
     """What the harvester does to a new record before writing it: hash, validate, normalise."""
     from lahella_bridge.normalise import UnusableRecord, normalise
-    from lahella_bridge.repository import content_hash
+    from lahella_bridge.store.writes import content_hash
 
     content_hash(raw)
     with contextlib.suppress(UnusableRecord):

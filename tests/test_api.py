@@ -379,12 +379,12 @@ async def test_admin_endpoints_need_the_api_key(api: httpx.AsyncClient) -> None:
 async def test_admin_harvest_is_409_while_another_runs(
     api: httpx.AsyncClient, harvested: Harvester
 ) -> None:
-    from lahella_bridge import repository
+    from lahella_bridge.store import runs
 
     async with harvested.engine.connect() as connection:
-        assert await repository.try_harvest_lock(connection)
+        assert await runs.try_harvest_lock(connection)
         response = await api.post("/admin/harvest", headers={"X-API-Key": ADMIN_KEY})
-        await repository.release_harvest_lock(connection)
+        await runs.release_harvest_lock(connection)
     assert response.status_code == 409
     assert (await api.post("/admin/harvest")).status_code == 401
 

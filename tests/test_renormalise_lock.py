@@ -9,17 +9,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from typer.testing import CliRunner
 
-from lahella_bridge import repository
 from lahella_bridge.cli import app
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, renormalise_stored
 from lahella_bridge.sample.upstream import SampleUpstream
+from lahella_bridge.store import runs
 
 
 async def until_the_lock_is_held(engine: AsyncEngine) -> None:
     sessions = async_sessionmaker(engine)
     for _ in range(200):
         async with sessions() as session:
-            if await repository.harvest_running(session):
+            if await runs.harvest_running(session):
                 return
         await asyncio.sleep(0.05)
     raise AssertionError("the harvest never took the lock")
@@ -47,7 +47,7 @@ async def test_the_renormalise_command_says_a_harvest_is_running(
 ) -> None:
     async with db.connect() as connection:  # another process's harvest, e.g. the CronJob
         holder = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        assert await repository.try_harvest_lock(holder)
+        assert await runs.try_harvest_lock(holder)
         try:
             result = await asyncio.to_thread(
                 CliRunner().invoke,
@@ -56,6 +56,6 @@ async def test_the_renormalise_command_says_a_harvest_is_running(
                 env={"LAHELLA_BRIDGE_DATABASE_URL": database_url},
             )
         finally:
-            await repository.release_harvest_lock(holder)
+            await runs.release_harvest_lock(holder)
     assert result.exit_code == 3, result.output
     assert "a harvest is running; renormalise again when it has finished" in result.output

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
-from lahella_bridge import __version__, repository
+from lahella_bridge import __version__
 from lahella_bridge.api import activities, admin, changes, events, health, ptv_api
 from lahella_bridge.config import Settings
 from lahella_bridge.db import create_engine, create_sessionmaker
@@ -23,6 +23,7 @@ from lahella_bridge.embed import routes as embed_routes
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, harvester_for
 from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 from lahella_bridge.interop import routes as interop_routes
+from lahella_bridge.store import runs
 from lahella_bridge.web.cross_origin import CrossOrigin
 from lahella_bridge.web.head import HeadAsGet
 from lahella_bridge.web.openapi import document_errors
@@ -55,7 +56,7 @@ async def _scheduled_harvests(app: FastAPI, settings: Settings) -> None:
     while True:
         try:
             async with app.state.sessions() as session:
-                due = not first or not await repository.ever_harvested(session)
+                due = not first or not await runs.ever_harvested(session)
             if due and (settings.harvest_on_start or not first):
                 await harvester.run_all(mode="scheduled")
         except HarvestAlreadyRunning:
@@ -141,7 +142,7 @@ def _add_profile_error_handler(app: FastAPI) -> None:
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     async def read_version() -> int:
         async with app.state.sessions() as session:
-            return await repository.data_version(session)
+            return await runs.data_version(session)
 
     # Added inside out: gzip, the cache/ETag/metrics layer, CORS, the headers every
     # response carries (preflights, 304s and refusals included), HEAD-as-GET outermost.

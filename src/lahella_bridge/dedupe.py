@@ -1,7 +1,8 @@
 """One activity, one record: the keys that find the same activity in two sources, and
 the rule that merges them (the Lähellä.fi record wins for every field it has).
 
-Pure functions; `repository.reconcile_sources` applies them to the stored rows.
+Pure functions; `store.writes` (`hide_duplicates`, `supplement_winners`) applies them to
+the stored rows.
 """
 
 from __future__ import annotations

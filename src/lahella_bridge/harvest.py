@@ -3,7 +3,7 @@
 Only this module talks to the upstreams (Lähellä.fi, and PTV when enabled). A run that
 did not see the whole listing retires nothing, and the safety brake stops a sweep from
 retiring too much at once. After every batch, records that two sources both bring are
-folded into one (`repository.hide_duplicates`).
+folded into one (`store.writes.hide_duplicates`).
 """
 
 from __future__ import annotations
@@ -21,12 +21,19 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lahella_bridge import metrics, repository
+from lahella_bridge import metrics
 from lahella_bridge.brake import Brake
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
 from lahella_bridge.normalise_ptv import normalise_ptv
+from lahella_bridge.store import runs, writes
+from lahella_bridge.store.quarantine import (
+    ptv_record_key,
+    quarantine_key,
+    quarantine_record,
+    release_from_quarantine,
+)
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient, StoredSession
 from lahella_bridge.upstream.completeness import SweepProgress
 from lahella_bridge.upstream.http import UpstreamError
@@ -56,12 +63,12 @@ class SourceMapping:
 MAPPINGS = {
     "lahella": SourceMapping(
         "lahella",
-        repository.quarantine_key,
+        quarantine_key,
         normalise,
         lambda raw, now: raw_publication_state(raw, now) is Publication.PUBLISHED,
     ),
     # PTV lists only published services; a withdrawn one arrives as a removal.
-    "ptv": SourceMapping("ptv", repository.ptv_record_key, normalise_ptv, lambda raw, now: True),
+    "ptv": SourceMapping("ptv", ptv_record_key, normalise_ptv, lambda raw, now: True),
 }
 
 
@@ -86,12 +93,12 @@ async def harvest_lock(engine: AsyncEngine, refusal: str) -> AsyncIterator[None]
         # Autocommit: the lock lives in the session, with no transaction held open for
         # the whole run (which would hold back vacuum).
         lock_connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        if not await repository.try_harvest_lock(lock_connection):
+        if not await runs.try_harvest_lock(lock_connection):
             raise HarvestAlreadyRunning(refusal)
         try:
             yield
         finally:
-            await repository.release_harvest_lock(lock_connection)
+            await runs.release_harvest_lock(lock_connection)
 
 
 @dataclass
@@ -228,8 +235,8 @@ class Harvester:
     async def _ptv_since(self, sessions: async_sessionmaker[AsyncSession]) -> datetime | None:
         """Where an incremental PTV sync starts, or None when a full sweep is due."""
         async with sessions() as session:
-            last_full = await repository.last_success_start(session, "ptv", full_only=True)
-            last_any = await repository.last_success_start(session, "ptv")
+            last_full = await runs.last_success_start(session, "ptv", full_only=True)
+            last_any = await runs.last_success_start(session, "ptv")
         if last_full and last_any and self.clock() - last_full < self.ptv_full_every:
             return last_any - PTV_OVERLAP
         return None
@@ -244,8 +251,8 @@ class Harvester:
         run_mode = "incremental" if since is not None else mode
         report = HarvestReport(source=source)
         async with sessions.begin() as session:
-            await repository.fail_stale_runs(session)
-            report.run_id = await repository.start_run(session, source, run_mode, now)
+            await runs.fail_stale_runs(session)
+            report.run_id = await runs.start_run(session, source, run_mode, now)
         log.info("harvest.start", run_id=report.run_id, source=source, mode=run_mode)
         sweep = _Sweep(report, Context(now=now), sessions, MAPPINGS[source])
         try:
@@ -253,9 +260,9 @@ class Harvester:
             await self._retire(sessions, sweep, listing, incremental=since is not None, force=force)
             async with sessions.begin() as session:
                 if await _settle_sources(session):
-                    await repository.bump_data_version(session)
+                    await runs.bump_data_version(session)
                 if report.created or report.updated or report.retired:
-                    await repository.refresh_statistics(session)
+                    await runs.refresh_statistics(session)
         except (UpstreamError, httpx.HTTPError) as exc:
             report.status, report.error = "failed", str(exc) or type(exc).__name__
             report.complete = False
@@ -265,7 +272,7 @@ class Harvester:
             log.exception("harvest.crashed", run_id=report.run_id)
         report.seconds = time.perf_counter() - started
         async with sessions.begin() as session:
-            await repository.finish_run(
+            await runs.finish_run(
                 session,
                 report.run_id,
                 finished_at=self.clock(),
@@ -336,7 +343,7 @@ class Harvester:
         if refusal is not None or listing.by_area is None:
             return refusal
         live_by_area: dict[str, set[str]] = {area: set() for area in listing.by_area}
-        for key, areas in (await repository.live_ptv_areas(session)).items():
+        for key, areas in (await writes.live_ptv_areas(session)).items():
             for area in listed_areas(areas) & live_by_area.keys():
                 live_by_area[area].add(key)
         lost = {area: keys - listing.by_area[area] for area, keys in live_by_area.items()}
@@ -368,7 +375,7 @@ class Harvester:
             return
         source = sweep.mapping.name
         async with sessions.begin() as session:
-            live = await repository.live_keys(session, source)
+            live = await writes.live_keys(session, source)
             gone = listing.removed & live if incremental else live
             to_retire = sorted(gone - sweep.keep)
             refusal = await self._brake_refusal(session, live, to_retire, listing)
@@ -380,9 +387,9 @@ class Harvester:
                 )
                 log.warning("harvest.braked", run_id=report.run_id, would_retire=len(to_retire))
                 return
-            report.retired = await repository.retire_activities(session, source, to_retire)
+            report.retired = await writes.retire_activities(session, source, to_retire)
             if report.retired:
-                await repository.bump_data_version(session)
+                await runs.bump_data_version(session)
         if report.complete:
             report.status = "succeeded"
         else:  # an incremental sync that missed something it knows of
@@ -399,12 +406,12 @@ class _StoredSessions:
 
     async def load(self) -> StoredSession | None:
         async with self.sessions() as session:
-            row = await repository.upstream_session(session, self.source)
+            row = await runs.upstream_session(session, self.source)
         return None if row is None else StoredSession(*row)
 
     async def save(self, stored: StoredSession) -> None:
         async with self.sessions.begin() as session:
-            await repository.keep_upstream_session(
+            await runs.keep_upstream_session(
                 session, self.source, stored.configured, stored.cookies
             )
 
@@ -417,7 +424,7 @@ class _Sweep:
     context: Context
     sessions: async_sessionmaker[AsyncSession]
     mapping: SourceMapping
-    fingerprints: dict[str, repository.Fingerprint] | None = None
+    fingerprints: dict[str, writes.Fingerprint] | None = None
     keep: set[str] = field(default_factory=set)  # keys that must not be retired
     batch: list[tuple[NormalisedActivity, Any, str]] = field(default_factory=list)
     quarantine: list[tuple[str, Any, str]] = field(default_factory=list)
@@ -429,9 +436,9 @@ class _Sweep:
         report.fetched += 1
         if self.fingerprints is None:
             async with self.sessions() as session:
-                self.fingerprints = await repository.fingerprints(session, mapping.name)
+                self.fingerprints = await writes.fingerprints(session, mapping.name)
         key = mapping.key(raw)
-        digest = repository.content_hash(raw)
+        digest = writes.content_hash(raw)
         known = self.fingerprints.get(key)
         unchanged = known is not None and known.content_hash == digest and known.live
         if unchanged and mapping.still_published(raw, self.context.now):
@@ -489,13 +496,13 @@ class _Sweep:
         """Commit one batch: a crash later leaves every committed record consistent."""
         source = self.mapping.name
         async with self.sessions.begin() as session:
-            created, updated = await repository.upsert_activities(session, source, batch)
+            created, updated = await writes.upsert_activities(session, source, batch)
             for key, raw, reason in quarantine:
-                await repository.quarantine(session, source, self.report.run_id, key, raw, reason)
-            await repository.release_from_quarantine(session, source, released)
+                await quarantine_record(session, source, self.report.run_id, key, raw, reason)
+            await release_from_quarantine(session, source, released)
             if created or updated:
-                await repository.hide_duplicates(session)
-                await repository.bump_data_version(session)
+                await writes.hide_duplicates(session)
+                await runs.bump_data_version(session)
         self.report.created += created
         self.report.updated += updated
         self.report.unchanged += len(batch) - created - updated
@@ -518,7 +525,7 @@ async def _renormalise(engine: AsyncEngine, now: datetime | None) -> tuple[int, 
         after = None
         while True:
             async with sessions.begin() as session:
-                rows = await repository.raw_activities(session, mapping.name, after, BATCH_SIZE)
+                rows = await writes.raw_activities(session, mapping.name, after, BATCH_SIZE)
                 if not rows:
                     break
                 batch = []
@@ -527,15 +534,15 @@ async def _renormalise(engine: AsyncEngine, now: datetime | None) -> tuple[int, 
                         batch.append((mapping.normalise(raw, context), raw, digest))
                     except UnusableRecord as exc:
                         log.warning("renormalise.unusable", key=mapping.key(raw), reason=str(exc))
-                created, updated = await repository.upsert_activities(session, mapping.name, batch)
+                created, updated = await writes.upsert_activities(session, mapping.name, batch)
                 if created or updated:
-                    await repository.bump_data_version(session)
+                    await runs.bump_data_version(session)
             seen += len(rows)
             written += created + updated
             after = rows[-1][0]
     async with sessions.begin() as session:
         if await _settle_sources(session):
-            await repository.bump_data_version(session)
+            await runs.bump_data_version(session)
     return seen, written
 
 
@@ -543,7 +550,7 @@ async def _settle_sources(session: AsyncSession) -> int:
     """After a run: one record per activity across sources, winners supplemented from
     their twins, organisations published exactly while they have activities."""
     return (
-        await repository.hide_duplicates(session)
-        + await repository.supplement_winners(session)
-        + await repository.sync_organisations(session)
+        await writes.hide_duplicates(session)
+        + await writes.supplement_winners(session)
+        + await writes.sync_organisations(session)
     )

@@ -1,4 +1,4 @@
-"""The tables. No logic: mapping lives in `normalise`, SQL in `repository`."""
+"""The tables. No logic: mapping lives in `normalise`, SQL in `store`."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""HTTP routers: thin, reading PostgreSQL through `repository` only."""
+"""HTTP routers: thin, reading PostgreSQL through `store` only."""

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from lahella_bridge import repository
 from lahella_bridge.api.schemas import (
     ActivityDetail,
     ActivitySummary,
@@ -19,7 +18,8 @@ from lahella_bridge.api.schemas import (
     organisation_out,
 )
 from lahella_bridge.errors import NotFound
-from lahella_bridge.repository import ActivityFilters
+from lahella_bridge.store import activity_reads
+from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links, pick
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
@@ -30,7 +30,7 @@ LIST_CACHE = "public, max-age=300"
 
 
 async def _summaries(session: SessionDep, rows: Any, lang: str) -> list[dict[str, Any]]:
-    upcoming = await repository.next_occurrences(session, [r.id for r in rows])
+    upcoming = await activity_reads.next_occurrences(session, [r.id for r in rows])
     return [activity_summary(r, lang, upcoming.get(r.id, [])) for r in rows]
 
 
@@ -53,7 +53,7 @@ async def list_activities(
 
     Ordered by name, then id, so paging is stable. Every filter combines with the others.
     """
-    count, rows = await repository.list_activities(
+    count, rows = await activity_reads.list_activities(
         session, filters.filters, page.page_size, page.offset
     )
     nxt, prev = page_links(request, page, count)
@@ -77,10 +77,10 @@ async def get_activity(
     activity_id: uuid.UUID, response: Response, session: SessionDep, lang: LangDep
 ) -> dict[str, Any]:
     """Everything about one activity, with the reasons for its classification."""
-    row = await repository.get_activity(session, activity_id)
+    row = await activity_reads.get_activity(session, activity_id)
     if row is None:
         raise NotFound(f"no published activity {activity_id}")
-    upcoming = await repository.next_occurrences(session, [row.id], per_activity=10)
+    upcoming = await activity_reads.next_occurrences(session, [row.id], per_activity=10)
     response.headers["Cache-Control"] = LIST_CACHE
     return activity_detail(row, lang, upcoming.get(row.id, []))
 
@@ -146,9 +146,9 @@ async def list_stages(
     """Stages in service-chain order, each with its activity types (as in the county's
     table), the themes of its activities, counts and the first matching activities."""
     tax = taxonomy()
-    stage_counts = await repository.term_counts(session, "stages")
-    type_counts = await repository.term_counts(session, "activity_types")
-    theme_counts = await repository.term_counts(session, "themes")
+    stage_counts = await activity_reads.term_counts(session, "stages")
+    type_counts = await activity_reads.term_counts(session, "activity_types")
+    theme_counts = await activity_reads.term_counts(session, "themes")
     result = []
     for order, stage in enumerate(tax.stages, start=1):
         entry: dict[str, Any] = _term_out(stage, lang, stage_counts).model_dump()
@@ -159,7 +159,7 @@ async def list_stages(
         entry["themes"] = [_term_out(theme, lang, theme_counts) for theme in tax.themes]
         if items_per_stage:
             filters = ActivityFilters(stage=stage.slug)
-            count, rows = await repository.list_activities(session, filters, items_per_stage, 0)
+            count, rows = await activity_reads.list_activities(session, filters, items_per_stage, 0)
             more = str(request.url_for("list_activities").include_query_params(stage=stage.slug))
             entry["items"] = {
                 "count": count,
@@ -175,7 +175,7 @@ async def list_stages(
     "/themes", tags=["taxonomy"], summary="The 11 wellbeing themes", response_model=list[TermOut]
 )
 async def list_themes(session: SessionDep, lang: LangDep) -> list[TermOut]:
-    counts = await repository.term_counts(session, "themes")
+    counts = await activity_reads.term_counts(session, "themes")
     return [_term_out(theme, lang, counts) for theme in taxonomy().themes]
 
 
@@ -186,7 +186,7 @@ async def list_themes(session: SessionDep, lang: LangDep) -> list[TermOut]:
     response_model=list[TermOut],
 )
 async def list_activity_types(session: SessionDep, lang: LangDep) -> list[TermOut]:
-    counts = await repository.term_counts(session, "activity_types")
+    counts = await activity_reads.term_counts(session, "activity_types")
     return [_term_out(term, lang, counts) for term in taxonomy().activity_types]
 
 
@@ -205,7 +205,7 @@ class MunicipalityOut(BaseModel):
 )
 async def list_municipalities(session: SessionDep, lang: LangDep) -> list[MunicipalityOut]:
     """North Ostrobothnia's municipalities with official codes and activity counts."""
-    counts = await repository.term_counts(session, "municipalities")
+    counts = await activity_reads.term_counts(session, "municipalities")
     return [
         MunicipalityOut(
             code=m.code,
@@ -258,8 +258,8 @@ async def list_organizations(
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
 ) -> dict[str, Any]:
-    count, rows = await repository.list_organisations(session, page.page_size, page.offset, q)
-    activities = await repository.activity_counts(session, [row.id for row in rows])
+    count, rows = await activity_reads.list_organisations(session, page.page_size, page.offset, q)
+    activities = await activity_reads.activity_counts(session, [row.id for row in rows])
     nxt, prev = page_links(request, page, count)
     return {
         "count": count,
@@ -277,10 +277,10 @@ async def list_organizations(
     responses={404: {"description": "No such organisation"}},
 )
 async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> OrganisationOut:
-    row = await repository.get_organisation(session, organization_id)
+    row = await activity_reads.get_organisation(session, organization_id)
     if row is None:
         raise NotFound(f"no organisation {organization_id}")
-    count, _ = await repository.list_activities(
+    count, _ = await activity_reads.list_activities(
         session, ActivityFilters(organisation_id=row.id), 1, 0
     )
     return organisation_out(row, count)

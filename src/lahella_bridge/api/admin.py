@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from lahella_bridge import repository
 from lahella_bridge.errors import Conflict
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester
+from lahella_bridge.store import quarantine, runs
 from lahella_bridge.web.deps import SessionDep, require_admin
 from lahella_bridge.web.filters import reject_unknown_parameters
 
@@ -39,7 +39,7 @@ async def start_harvest(
 ) -> JSONResponse:
     """Starts one run of every enabled source in the background; 409 if any replica is
     harvesting."""
-    if await repository.harvest_running(session):
+    if await runs.harvest_running(session):
         raise Conflict("a harvest is already running")
     harvester: Harvester = request.app.state.harvester
 
@@ -58,7 +58,7 @@ async def list_harvests(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
-    runs = await repository.last_runs(session, limit)
+    recent = await runs.last_runs(session, limit)
     return [
         {
             "id": r.id,
@@ -80,7 +80,7 @@ async def list_harvests(
             "error": r.error,
             "report": r.report,
         }
-        for r in runs
+        for r in recent
     ]
 
 
@@ -90,7 +90,7 @@ async def list_quarantine(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[dict[str, Any]]:
-    rows = await repository.quarantined(session, limit, offset)
+    rows = await quarantine.quarantined(session, limit, offset)
     return [
         {
             "source": r.source,
@@ -108,4 +108,4 @@ async def list_quarantine(
 @router.get("/unmapped", summary="Upstream classifications without a mapping")
 async def list_unmapped(session: SessionDep) -> list[dict[str, Any]]:
     """Counted over live activities: each value, how many records carry it, an example."""
-    return await repository.unmapped_values(session)
+    return await quarantine.unmapped_values(session)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from lahella_bridge import repository
 from lahella_bridge.errors import InvalidParameter
+from lahella_bridge.store import change_reads
 from lahella_bridge.web.deps import SessionDep
 from lahella_bridge.web.filters import reject_unknown_parameters
 
@@ -63,7 +63,7 @@ async def _page(
 ) -> JSONResponse:
     if (after_timestamp is None) != (after_id is None):
         raise InvalidParameter("afterTimestamp and afterId must be given together, or neither")
-    rows = await repository.changes(session, kind, after_timestamp, after_id, limit)
+    rows = await change_reads.changes(session, kind, after_timestamp, after_id, limit)
     items = []
     for row in rows:
         deleted = row.deleted_at is not None

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from lahella_bridge import repository
 from lahella_bridge.api.schemas import Event, ListEnvelope, event_of
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.feeds.ical import render_calendar
 from lahella_bridge.feeds.jsonld import events_jsonld
+from lahella_bridge.store import event_reads
 from lahella_bridge.web.deps import LangDep, PageDep, QueryTime, SessionDep, page_links
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 
@@ -78,7 +78,7 @@ async def list_events(
 ) -> Any:
     """Sessions of recurring activities and one-off events, ordered by start time, with
     Europe/Helsinki offsets. Send `Accept: application/ld+json` for schema.org JSON-LD."""
-    count, rows = await repository.list_events(
+    count, rows = await event_reads.list_events(
         session, filters.filters, window.start, window.end, page.page_size, page.offset
     )
     nxt, prev = page_links(request, page, count)
@@ -119,10 +119,10 @@ async def events_calendar(
 ) -> Response:
     """The same query as /v1/events (up to 5000 sessions) for calendar subscriptions: a
     weekly activity is one recurring event, as calendar apps expect."""
-    _, rows = await repository.list_events(
+    _, rows = await event_reads.list_events(
         session, filters.filters, window.start, window.end, ICS_LIMIT, 0
     )
-    emails = await repository.organisation_emails(
+    emails = await event_reads.organisation_emails(
         session, list({a.organisation_id for _, a in rows if a.organisation_id is not None})
     )
     # Thousands of events take seconds to render: off the event loop, so that one

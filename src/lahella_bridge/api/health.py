@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from lahella_bridge import metrics, repository
+from lahella_bridge import metrics
+from lahella_bridge.store import activity_reads, runs
 from lahella_bridge.web.deps import SessionDep
 
 router = APIRouter(tags=["health"])
@@ -52,9 +53,9 @@ async def readyz(request: Request) -> JSONResponse:
 @metrics_router.get("/metrics", summary="Prometheus metrics")
 async def prometheus_metrics(session: SessionDep) -> Response:
     """Request, harvest and upstream counters of this replica; data gauges from the database."""
-    for kind, count in (await repository.published_counts(session)).items():
+    for kind, count in (await activity_reads.published_counts(session)).items():
         metrics.PUBLISHED.labels(kind).set(count)
-    finished = await repository.last_success(session)
+    finished = await runs.last_success(session)
     if finished is not None:
         metrics.LAST_SUCCESS.set(finished.timestamp())
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

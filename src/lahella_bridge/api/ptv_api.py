@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from lahella_bridge import repository
 from lahella_bridge.errors import InvalidParameter, NotFound
+from lahella_bridge.store import ptv_reads
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import MAX_PAGE, QueryTime, SessionDep, require_page
 from lahella_bridge.web.filters import reject_unknown_parameters
@@ -68,7 +68,7 @@ async def _with_links(session: SessionDep, kind: str, rows: list[PtvRow]) -> lis
         return rows
     services: dict[uuid.UUID, list[dict[str, Any]]] = {}
     areas: dict[uuid.UUID, dict[str, Any]] = {}
-    found = await repository.services_of_organisations(session, [row[0] for row in rows])
+    found = await ptv_reads.services_of_organisations(session, [row[0] for row in rows])
     for organisation_id, service_id, names, service_areas in found:
         services.setdefault(organisation_id, []).append(
             {
@@ -105,7 +105,7 @@ def _guid_page(kind: str) -> Any:
         date_before: DateBefore = None,
         page: PageNumber = 1,
     ) -> JSONResponse:
-        count, rows = await repository.ptv_rows(
+        count, rows = await ptv_reads.ptv_rows(
             session,
             kind,
             since=date,
@@ -129,7 +129,7 @@ def _guid_page(kind: str) -> Any:
 
 def _by_id(kind: str) -> Any:
     async def by_id(session: SessionDep, id: Annotated[uuid.UUID, Path()]) -> JSONResponse:
-        _, rows = await repository.ptv_rows(session, kind, ids=[id], limit=1)
+        _, rows = await ptv_reads.ptv_rows(session, kind, ids=[id], limit=1)
         rows = await _with_links(session, kind, rows)
         if not rows:
             raise NotFound(f"no {kind} {id}")
@@ -156,7 +156,7 @@ def _by_guids(kind: str) -> Any:
         ids = [uuid.UUID(part) for part in guids.split(",")]  # the pattern checked them
         if len(ids) > MAX_GUIDS:
             raise InvalidParameter(f"guids: give 1 to {MAX_GUIDS} ids")
-        _, rows = await repository.ptv_rows(session, kind, ids=ids, limit=MAX_GUIDS)
+        _, rows = await ptv_reads.ptv_rows(session, kind, ids=ids, limit=MAX_GUIDS)
         rows = await _with_links(session, kind, rows)
         return JSONResponse([_body(body, modified) for _, body, modified in rows])
 
@@ -172,7 +172,7 @@ def _by_municipality(kind: str) -> Any:
     ) -> JSONResponse:
         if code not in taxonomy().municipalities:
             raise NotFound(f"municipality {code} is not in North Ostrobothnia")
-        count, rows = await repository.ptv_rows(
+        count, rows = await ptv_reads.ptv_rows(
             session,
             kind,
             municipality=code,

@@ -14,9 +14,9 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from lahella_bridge import repository
 from lahella_bridge.embed.views import UI, card, pick, qr_svg, record_summary
 from lahella_bridge.errors import InvalidParameter
+from lahella_bridge.store import activity_reads
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import Lang, LangDep, SessionDep
 from lahella_bridge.web.filters import FilterParams, FiltersDep, reject_unknown_parameters
@@ -83,7 +83,7 @@ def _html(name: str, frame_ancestors: str, **context: Any) -> HTMLResponse:
 
 
 async def _cards(session: SessionDep, rows: list[Any], lang: str) -> list[dict[str, Any]]:
-    upcoming = await repository.next_occurrences(session, [r.id for r in rows])
+    upcoming = await activity_reads.next_occurrences(session, [r.id for r in rows])
     return [card(row.document, upcoming.get(row.id, []), lang) for row in rows]
 
 
@@ -135,13 +135,13 @@ def _chain(counts: dict[str, int], lang: str) -> list[dict[str, Any]]:
 async def _listing(
     request: Request, session: SessionDep, filters: FilterParams, lang: str, page: int
 ) -> dict[str, Any]:
-    count, rows = await repository.list_activities(
+    count, rows = await activity_reads.list_activities(
         session, filters.filters, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
     rows = list(rows)
     # Each stage button counts what it leads to: the other filters, that stage.
     other_filters = dataclasses.replace(filters.filters, stage=None)
-    stage_counts = await repository.term_counts(session, "stages", other_filters)
+    stage_counts = await activity_reads.term_counts(session, "stages", other_filters)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return {
         "count": count,
@@ -259,8 +259,8 @@ def _ids(values: list[str]) -> list[uuid.UUID]:
 async def _sheet_context(
     session: SessionDep, ids: list[str], segment: str | None, lang: str
 ) -> dict[str, Any]:
-    rows = await repository.activities_by_ids(session, _ids(ids))
-    upcoming = await repository.next_occurrences(session, [r.id for r in rows], per_activity=4)
+    rows = await activity_reads.activities_by_ids(session, _ids(ids))
+    upcoming = await activity_reads.next_occurrences(session, [r.id for r in rows], per_activity=4)
     cards = [card(r.document, upcoming.get(r.id, []), lang) for r in rows]
     for item in cards:
         item["qr"] = qr_svg(item["url"])

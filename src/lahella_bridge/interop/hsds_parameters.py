@@ -12,8 +12,8 @@ from fastapi import Depends, Query
 
 from lahella_bridge.interop import hsds
 from lahella_bridge.interop.profile import MAX_TEXT, LinkedEventsError
-from lahella_bridge.repository import ActivityFilters
 from lahella_bridge.schedule import HELSINKI
+from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.web.deps import MAX_PAGE, plausible_time
 
 HSDS_MAX_PER_PAGE = 100

@@ -11,8 +11,9 @@ from fastapi import Depends, Query
 
 from lahella_bridge.interop import linkedevents as le
 from lahella_bridge.interop.profile import MAX_TEXT, JsonFormat, LinkedEventsError
-from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.schedule import HELSINKI
+from lahella_bridge.store.conditions import ActivityFilters
+from lahella_bridge.store.interop_reads import EventQuery
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import MAX_PAGE, plausible_time
 

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncScalarResult
 
-from lahella_bridge import repository
 from lahella_bridge.interop import hsds
 from lahella_bridge.interop import linkedevents as le
 from lahella_bridge.interop.hsds_parameters import (
@@ -56,8 +55,10 @@ from lahella_bridge.interop.profile import (
     unsupported,
 )
 from lahella_bridge.models import Activity
-from lahella_bridge.repository import ActivityFilters, EventQuery
 from lahella_bridge.schedule import HELSINKI
+from lahella_bridge.store import activity_reads, interop_reads
+from lahella_bridge.store.conditions import ActivityFilters
+from lahella_bridge.store.interop_reads import EventQuery
 from lahella_bridge.web.deps import SessionDep
 from lahella_bridge.web.openapi import opens_first_item
 
@@ -102,7 +103,7 @@ def _envelope(
 
 async def _keyword_counts(session: SessionDep) -> dict[str, int]:
     counts = {
-        column: await repository.term_counts(session, column)
+        column: await activity_reads.term_counts(session, column)
         for column in ("stages", "themes", "activity_types")
     }
     return {kid: counts[column].get(term.slug, 0) for kid, column, term in le.all_keywords()}
@@ -141,9 +142,9 @@ async def le_list_events(
     include: IncludeDep,
 ) -> JSONResponse:
     """Linked Events' event list: meta + data, its filters, sort, paging and include."""
-    count, rows = await repository.linked_events(session, query, paging.size, paging.offset)
+    count, rows = await interop_reads.linked_events(session, query, paging.size, paging.offset)
     supers = [a.id for kind, a, _ in rows if kind == "super"]
-    stamps = await repository.session_stamps(session, supers) if supers else {}
+    stamps = await interop_reads.session_stamps(session, supers) if supers else {}
     counts = await _keyword_counts(session) if "keywords" in include else None
     data = [
         le.event_object(
@@ -167,7 +168,7 @@ async def le_get_event(
     event_id: str, request: Request, session: SessionDep, include: IncludeDep
 ) -> JSONResponse:
     parsed = le.parse_event_id(event_id)
-    activity = await repository.activity_by_upstream_id(session, parsed[0]) if parsed else None
+    activity = await interop_reads.activity_by_upstream_id(session, parsed[0]) if parsed else None
     if parsed is None or activity is None:
         return JSONResponse({"detail": "Not found."}, status_code=404)
     stamp = parsed[1]
@@ -176,18 +177,18 @@ async def le_get_event(
         kind = "deleted"
     elif stamp is not None:
         starts = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=HELSINKI)
-        occurrence = await repository.occurrence_at(session, activity.id, starts)
+        occurrence = await interop_reads.occurrence_at(session, activity.id, starts)
         if occurrence is None:
             return JSONResponse({"detail": "Not found."}, status_code=404)
         kind = "sub"
     elif activity.occurrence_count == 1:
         kind = "single"
-        occurrence = (await repository.next_occurrences(session, [activity.id], 1)).get(
+        occurrence = (await activity_reads.next_occurrences(session, [activity.id], 1)).get(
             activity.id, [None]
         )[0]
     else:
         kind = "super"
-    sub_stamps = (await repository.session_stamps(session, [activity.id])).get(activity.id, [])
+    sub_stamps = (await interop_reads.session_stamps(session, [activity.id])).get(activity.id, [])
     counts = await _keyword_counts(session) if "keywords" in include else None
     body = le.event_object(
         _base(request),
@@ -215,7 +216,7 @@ async def le_list_places(
     request: Request, session: SessionDep, paging: ListPageDep
 ) -> JSONResponse:
     page, size = paging.page, paging.size
-    count, rows = await repository.places(session, size, paging.offset)
+    count, rows = await interop_reads.places(session, size, paging.offset)
     base = _base(request)
     data = [le.place_object(base, _place_channel(a, cid), n, a.updated_at) for cid, a, n in rows]
     if page == 1:
@@ -236,7 +237,7 @@ async def le_get_place(place_id: str, request: Request, session: SessionDep) -> 
         channel_id = uuid.UUID(place_id.removeprefix(f"{le.DATA_SOURCE}:"))
     except ValueError:
         return JSONResponse({"detail": "Not found."}, status_code=404)
-    _, rows = await repository.places(session, 1, 0, [channel_id])
+    _, rows = await interop_reads.places(session, 1, 0, [channel_id])
     if not rows:
         return JSONResponse({"detail": "Not found."}, status_code=404)
     cid, activity, n = rows[0]
@@ -291,7 +292,7 @@ async def le_get_keyword(keyword_id: str, request: Request, session: SessionDep)
 async def le_list_organizations(
     request: Request, session: SessionDep, paging: ListPageDep
 ) -> JSONResponse:
-    count, rows = await repository.list_organisations(session, paging.size, paging.offset)
+    count, rows = await activity_reads.list_organisations(session, paging.size, paging.offset)
     data = [
         le.organization_object(_base(request), str(r.id), r.document, r.updated_at) for r in rows
     ]
@@ -311,7 +312,7 @@ async def le_get_organization(
         org_id = uuid.UUID(organization_id.removeprefix(f"{le.DATA_SOURCE}:"))
     except ValueError:
         return JSONResponse({"detail": "Not found."}, status_code=404)
-    row = await repository.get_organisation(session, org_id)
+    row = await activity_reads.get_organisation(session, org_id)
     if row is None:
         return JSONResponse({"detail": "Not found."}, status_code=404)
     return JSONResponse(
@@ -428,11 +429,11 @@ async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: 
     if wanted.format == "ndjson":
         if filters is None:
             return StreamingResponse(iter(()), media_type="application/x-ndjson")
-        cursor = await repository.stream_activities(session, filters, NDJSON_BATCH)
+        cursor = await activity_reads.stream_activities(session, filters, NDJSON_BATCH)
         return StreamingResponse(_ndjson(cursor, full), media_type="application/x-ndjson")
     if filters is None:
         return _hsds_page([], 0, paging)
-    count, rows = await repository.list_activities(session, filters, paging.size, paging.offset)
+    count, rows = await activity_reads.list_activities(session, filters, paging.size, paging.offset)
     contents = [_service(row, full=full) for row in rows]
     if wanted.minimal:
         contents = [
@@ -447,7 +448,7 @@ async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: 
 )
 async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
     try:
-        row = await repository.get_activity(session, uuid.UUID(service_id))
+        row = await activity_reads.get_activity(session, uuid.UUID(service_id))
     except ValueError:
         row = None
     if row is None:
@@ -467,7 +468,9 @@ async def hsds_service(service_id: str, session: SessionDep) -> JSONResponse:
 async def hsds_organizations(
     session: SessionDep, paging: HsdsPageDep, search: Search = None
 ) -> JSONResponse:
-    count, rows = await repository.list_organisations(session, paging.size, paging.offset, search)
+    count, rows = await activity_reads.list_organisations(
+        session, paging.size, paging.offset, search
+    )
     contents = [hsds.organization_object(str(r.id), r.document) for r in rows]
     return _hsds_page(contents, count, paging)
 
@@ -480,12 +483,12 @@ async def hsds_organizations(
 )
 async def hsds_organization(organization_id: str, session: SessionDep) -> JSONResponse:
     try:
-        row = await repository.get_organisation(session, uuid.UUID(organization_id))
+        row = await activity_reads.get_organisation(session, uuid.UUID(organization_id))
     except ValueError:
         row = None
     if row is None:
         return JSONResponse({"detail": "Not found."}, status_code=404)
-    _, activities = await repository.list_activities(
+    _, activities = await activity_reads.list_activities(
         session, ActivityFilters(organisation_id=row.id), 100, 0
     )
     body = hsds.organization_object(str(row.id), row.document)
@@ -500,7 +503,7 @@ async def hsds_organization(organization_id: str, session: SessionDep) -> JSONRe
     dependencies=[unsupported(UNSUPPORTED_SERVICE_AT_LOCATIONS), JsonFormat],
 )
 async def hsds_service_at_locations(session: SessionDep, paging: HsdsPageDep) -> JSONResponse:
-    count, rows = await repository.places(session, paging.size, paging.offset, channel_type=None)
+    count, rows = await interop_reads.places(session, paging.size, paging.offset, channel_type=None)
     contents = [
         hsds.service_at_location(
             str(a.id),
@@ -522,7 +525,7 @@ async def hsds_service_at_location(sal_id: str, session: SessionDep) -> JSONResp
         channel_id = uuid.UUID(sal_id)
     except ValueError:
         return JSONResponse({"detail": "Not found."}, status_code=404)
-    _, rows = await repository.places(session, 1, 0, [channel_id], channel_type=None)
+    _, rows = await interop_reads.places(session, 1, 0, [channel_id], channel_type=None)
     if not rows:
         return JSONResponse({"detail": "Not found."}, status_code=404)
     cid, activity, _ = rows[0]

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from lahella_bridge.repository import ActivityFilters
+from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.taxonomy import Municipality, taxonomy
 from lahella_bridge.web.deps import QueryTime
 

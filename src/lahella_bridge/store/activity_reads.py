@@ -1,0 +1,190 @@
+"""Activity and organisation reads shared by /v1, the embed pages, HSDS and health: lists,
+single records, upcoming sessions and term counts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncScalarResult, AsyncSession
+
+from lahella_bridge.models import Activity, Occurrence, Organisation
+from lahella_bridge.store.conditions import ActivityFilters, activity_conditions, escape_like
+
+ACTIVITY_SLICE = 200  # activities decoded per await when many are read at once
+
+
+async def list_activities(
+    session: AsyncSession, filters: ActivityFilters, limit: int, offset: int
+) -> tuple[int, Sequence[Activity]]:
+    conditions = activity_conditions(filters)
+    if filters.q:
+        return await _search_page(session, conditions, limit, offset)
+    count = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
+    rows = await session.scalars(
+        select(Activity)
+        .where(*conditions)
+        .order_by(Activity.name_sort, Activity.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(count or 0), rows.all()
+
+
+async def stream_activities(
+    session: AsyncSession, filters: ActivityFilters, batch: int
+) -> AsyncScalarResult[Activity]:
+    """Every match in the lists' order from one server-side cursor, fetched `batch` rows at
+    a time: one statement and one batch in memory however many rows match (OFFSET pages
+    re-read every row before them and counted them again, each page)."""
+    return await session.stream_scalars(
+        select(Activity)
+        .where(*activity_conditions(filters))
+        .order_by(Activity.name_sort, Activity.id)
+        .execution_options(yield_per=batch)
+    )
+
+
+async def _search_page(
+    session: AsyncSession, conditions: list[Any], limit: int, offset: int
+) -> tuple[int, Sequence[Activity]]:
+    """A text search is selective: find the matches once, then count and page them,
+    rather than let the planner walk the name index filtering every row."""
+    matches = (
+        select(Activity.id, Activity.name_sort)
+        .where(*conditions)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    page = await session.execute(
+        select(matches.c.id, func.count().over())
+        .order_by(matches.c.name_sort, matches.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    found = page.all()
+    if not found:
+        total = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
+        return int(total or 0), []
+    return int(found[0][1]), await activities_by_ids(session, [r[0] for r in found])
+
+
+async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
+    return await session.scalar(
+        select(Activity).where(Activity.id == activity_id, *activity_conditions(ActivityFilters()))
+    )
+
+
+async def activities_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Activity]:
+    """Live activities among `ids`, in the order asked.
+
+    Thousands of them (a town's calendar for a month) are read in slices through a cursor,
+    so that decoding their documents does not hold the event loop for a second."""
+    statement = select(Activity).where(
+        Activity.id.in_(list(ids)), *activity_conditions(ActivityFilters())
+    )
+    if len(ids) <= ACTIVITY_SLICE:
+        rows = list(await session.scalars(statement))
+    else:
+        stream = await session.stream_scalars(statement.execution_options(yield_per=ACTIVITY_SLICE))
+        rows = [row async for row in stream]
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def next_occurrences(
+    session: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int = 3
+) -> dict[uuid.UUID, list[Occurrence]]:
+    """The next few sessions of each activity, in one query."""
+    if not activity_ids:
+        return {}
+    ranked = (
+        select(
+            Occurrence,
+            func.row_number()
+            .over(partition_by=Occurrence.activity_id, order_by=Occurrence.starts)
+            .label("n"),
+        )
+        .where(Occurrence.activity_id.in_(list(activity_ids)), Occurrence.starts >= func.now())
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked).where(ranked.c.n <= per_activity).order_by(ranked.c.starts)
+    )
+    result: dict[uuid.UUID, list[Occurrence]] = {}
+    for row in rows:
+        result.setdefault(row.activity_id, []).append(
+            Occurrence(
+                activity_id=row.activity_id,
+                channel_id=row.channel_id,
+                starts=row.starts,
+                ends=row.ends,
+                municipality=row.municipality,
+            )
+        )
+    return result
+
+
+async def term_counts(
+    session: AsyncSession, column: str, filters: ActivityFilters | None = None
+) -> dict[str, int]:
+    """Live activities (under `filters`, if given) per stage, theme, activity type or
+    municipality, in SQL."""
+    array = getattr(Activity, column)
+    term = func.unnest(array).label("term")
+    inner = select(term).where(*activity_conditions(filters or ActivityFilters())).subquery()
+    rows = await session.execute(select(inner.c.term, func.count()).group_by(inner.c.term))
+    return {str(key): int(n) for key, n in rows}
+
+
+async def published_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(Activity.kind, func.count())
+        .where(*activity_conditions(ActivityFilters()))
+        .group_by(Activity.kind)
+    )
+    organisations = await session.scalar(
+        select(func.count()).select_from(Organisation).where(Organisation.deleted_at.is_(None))
+    )
+    return {**{str(kind): int(n) for kind, n in rows}, "organization": int(organisations or 0)}
+
+
+async def list_organisations(
+    session: AsyncSession, limit: int, offset: int, q: str | None = None
+) -> tuple[int, Sequence[Organisation]]:
+    conditions: list[Any] = [Organisation.deleted_at.is_(None)]
+    if q:
+        conditions.append(Organisation.name.ilike(f"%{escape_like(q)}%", escape="\\"))
+    count = await session.scalar(select(func.count()).select_from(Organisation).where(*conditions))
+    rows = await session.scalars(
+        select(Organisation)
+        .where(*conditions)
+        .order_by(Organisation.name, Organisation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(count or 0), rows.all()
+
+
+async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
+    return await session.scalar(
+        select(Organisation).where(Organisation.id == org_id, Organisation.deleted_at.is_(None))
+    )
+
+
+async def activity_counts(
+    session: AsyncSession, organisation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Live activities per organisation, for a page of organisations in one query."""
+    rows = await session.execute(
+        select(Activity.organisation_id, func.count())
+        .where(
+            Activity.organisation_id.in_(list(organisation_ids)),
+            *activity_conditions(ActivityFilters()),
+        )
+        .group_by(Activity.organisation_id)
+    )
+    counts = {org_id: int(count) for org_id, count in rows if org_id is not None}
+    return {org_id: counts.get(org_id, 0) for org_id in organisation_ids}

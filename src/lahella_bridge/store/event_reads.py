@@ -1,0 +1,124 @@
+"""The /v1/events and calendar feed read: sessions in a window, from covering indexes when
+the filters are ones sessions carry themselves."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lahella_bridge.models import Activity, Occurrence, Organisation
+from lahella_bridge.store.activity_reads import activities_by_ids
+from lahella_bridge.store.conditions import ActivityFilters, activity_conditions, area_conditions
+from lahella_bridge.store.sessions import (
+    count_all,
+    occurrences_by_id,
+    session_branches,
+    session_in_area,
+    session_in_towns,
+)
+
+
+def _calendar_only(filters: ActivityFilters) -> bool:
+    """Whether the filters are all ones sessions carry themselves (see `models.Occurrence`)."""
+    return replace(filters, municipality=None, theme=None) == ActivityFilters()
+
+
+async def _calendar_page(
+    session: AsyncSession,
+    filters: ActivityFilters,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[int]]:
+    """(count, session ids of the page) from the covering indexes, no activity rows read."""
+    themes = [Occurrence.themes.contains([filters.theme])] if filters.theme else []
+    codes = [filters.municipality] if filters.municipality else []
+    branches = session_branches(
+        [Occurrence.starts >= start, Occurrence.starts < end], codes, themes
+    )
+    count = await count_all(session, [select(Occurrence.id).where(b) for b in branches])
+    pages = [
+        select(Occurrence.id, Occurrence.starts)
+        .where(branch)
+        .order_by(Occurrence.starts, Occurrence.id)
+        .limit(limit + offset)
+        for branch in branches
+    ]
+    merged = union_all(*pages).subquery() if len(pages) > 1 else pages[0].subquery()
+    ids = await session.scalars(
+        select(merged.c.id).order_by(merged.c.starts, merged.c.id).limit(limit).offset(offset)
+    )
+    return count, list(ids.all())
+
+
+async def list_events(
+    session: AsyncSession,
+    filters: ActivityFilters,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[tuple[Occurrence, Activity]]]:
+    """Occurrences starting in [start, end) of matching activities, by start time."""
+    if _calendar_only(filters):
+        count, ids = await _calendar_page(session, filters, start, end, limit, offset)
+        found = await occurrences_by_id(session, ids)
+        return count, await _with_activities(session, [found[i] for i in ids if i in found])
+    conditions = [
+        *activity_conditions(replace(filters, municipality=None, bbox=None, near=None)),
+        Occurrence.starts >= start,
+        Occurrence.starts < end,
+    ]
+    # The session's own place decides, so a multi-town activity lists where it meets.
+    if filters.municipality is not None:
+        codes = [filters.municipality]
+        conditions.append(or_(*session_in_towns(codes, Activity.municipalities.overlap(codes))))
+    conditions += [or_(*session_in_area(area)) for area in area_conditions(filters)]
+    total = await session.scalar(
+        select(func.count())
+        .select_from(Occurrence)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(*conditions)
+    )
+    page = await session.scalars(
+        select(Occurrence)
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(*conditions)
+        .order_by(Occurrence.starts, Occurrence.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(total or 0), await _with_activities(session, list(page))
+
+
+async def _with_activities(
+    session: AsyncSession, occurrences: Sequence[Occurrence]
+) -> list[tuple[Occurrence, Activity]]:
+    """Sessions paired with their activities, each activity read once however many of its
+    sessions there are (a month's calendar of a town: 5,000 sessions, 1,000 activities)."""
+    activities = {
+        a.id: a
+        for a in await activities_by_ids(session, list({o.activity_id: None for o in occurrences}))
+    }
+    return [(o, activities[o.activity_id]) for o in occurrences if o.activity_id in activities]
+
+
+async def organisation_emails(
+    session: AsyncSession, org_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The organisations' own e-mail addresses, for those that gave one."""
+    if not org_ids:
+        return {}
+    email = Organisation.document["email"].astext
+    rows = await session.execute(
+        select(Organisation.id, email).where(
+            Organisation.id.in_(list(org_ids)), email.is_not(None), email != ""
+        )
+    )
+    return {org_id: str(value) for org_id, value in rows}

@@ -1,0 +1,314 @@
+"""Reads only the interop profiles need: Linked Events' event union, its id look-ups and
+session stamps, and the places both Linked Events and HSDS list."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, case, func, literal, null, or_, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lahella_bridge.models import Activity, Occurrence, ServiceChannel
+from lahella_bridge.schedule import HELSINKI
+from lahella_bridge.store.activity_reads import activities_by_ids
+from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
+from lahella_bridge.store.sessions import (
+    count_all,
+    occurrences_by_id,
+    session_branches,
+    session_in_towns,
+)
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """The Linked Events event list, already parsed: activity filters plus event rules."""
+
+    filters: ActivityFilters
+    keywords_any: tuple[tuple[str, str], ...] = ()
+    keywords_all: tuple[tuple[str, str], ...] = ()
+    keywords_not: tuple[tuple[str, str], ...] = ()
+    municipalities: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    show_deleted: bool = False
+    super_event: str | None = None  # an upstream id, or "none" for top-level only
+    kinds: frozenset[str] | None = None  # single, sub, super, deleted; None: every kind
+    hide_recurring_children: bool = False
+    sort: str = "start_time"
+
+
+def _keyword_condition(column: str, slug: str) -> Any:
+    return getattr(Activity, column).contains([slug])
+
+
+def _event_activity_conditions(query: EventQuery) -> list[Any]:
+    conditions = activity_conditions(query.filters, include_deleted=query.show_deleted)
+    if query.show_deleted:
+        conditions.append(
+            or_(
+                Activity.deleted_at.is_not(None),
+                Activity.visible_until.is_(None),
+                Activity.visible_until > func.now(),
+            )
+        )
+    if query.keywords_any:
+        conditions.append(or_(*(_keyword_condition(c, s) for c, s in query.keywords_any)))
+    conditions += [_keyword_condition(c, s) for c, s in query.keywords_all]
+    conditions += [~_keyword_condition(c, s) for c, s in query.keywords_not]
+    return conditions
+
+
+def _linked_calendar_only(query: EventQuery) -> bool:
+    """Whether an event list needs only sessions' own columns and recurring activities' spans."""
+    keywords = (*query.keywords_any, *query.keywords_all, *query.keywords_not)
+    return (
+        query.filters == ActivityFilters()
+        and all(column == "themes" for column, _ in keywords)
+        and not query.show_deleted
+        and query.super_event is None
+        and query.kinds is None
+        and not query.hide_recurring_children
+        and query.sort == "start_time"
+    )
+
+
+def _theme_keywords(column: Any, query: EventQuery) -> list[Any]:
+    conditions = (
+        [column.overlap([slug for _, slug in query.keywords_any])] if query.keywords_any else []
+    )
+    conditions += [column.contains([slug]) for _, slug in query.keywords_all]
+    return conditions + [~column.contains([slug]) for _, slug in query.keywords_not]
+
+
+async def _linked_calendar(
+    session: AsyncSession, query: EventQuery, limit: int, offset: int
+) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
+    """`linked_events` for the calendar's common query, sessions read from covering indexes.
+
+    A session still going on at the window's start began at most the longest session's
+    length before it, which bounds the index range of that second branch."""
+    codes = list(query.municipalities)
+    before_end = [Occurrence.starts < query.end] if query.end is not None else []
+    windows = [before_end + ([Occurrence.starts >= query.start] if query.start else [])]
+    if query.start is not None:
+        ends = func.coalesce(Occurrence.ends, Occurrence.starts)
+        longest = select(func.max(ends - Occurrence.starts)).scalar_subquery()
+        windows.append(
+            [
+                *before_end,
+                Occurrence.starts < query.start,
+                Occurrence.starts >= literal(query.start, DateTime(timezone=True)) - longest,
+                ends >= query.start,
+            ]
+        )
+    themes = _theme_keywords(Occurrence.themes, query)
+    sessions = [
+        select(
+            Occurrence.id.label("occurrence_id"),
+            Occurrence.activity_id.label("activity_id"),
+            Occurrence.starts.label("starts"),
+        )
+        .where(branch)
+        .order_by(Occurrence.starts, Occurrence.activity_id)
+        for window in windows
+        for branch in session_branches(window, codes, themes)
+    ]
+    recurring = [
+        *activity_conditions(ActivityFilters()),
+        *_theme_keywords(Activity.themes, query),
+        Activity.occurrence_count > 1,
+    ]
+    if codes:
+        recurring.append(Activity.municipalities.overlap(codes))
+    if query.start is not None:
+        recurring.append(Activity.last_ends >= query.start)
+    if query.end is not None:
+        recurring.append(Activity.first_starts < query.end)
+    supers = (
+        select(
+            null().cast(BigInteger).label("occurrence_id"),
+            Activity.id.label("activity_id"),
+            Activity.first_starts.label("starts"),
+        )
+        .where(*recurring)
+        .order_by(Activity.first_starts, Activity.id)
+    )
+    count = await count_all(session, [*sessions, supers])
+    merged = union_all(*(part.limit(limit + offset) for part in [*sessions, supers])).subquery()
+    page = (
+        await session.execute(
+            select(merged)
+            .order_by(merged.c.starts, merged.c.activity_id, merged.c.occurrence_id.nulls_first())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    activities = {a.id: a for a in await activities_by_ids(session, [r.activity_id for r in page])}
+    occurrences = await occurrences_by_id(
+        session, [r.occurrence_id for r in page if r.occurrence_id is not None]
+    )
+    events: list[tuple[str, Activity, Occurrence | None]] = []
+    for row in page:
+        activity = activities.get(row.activity_id)  # None if retired since the page was read
+        if activity is None:
+            continue
+        if row.occurrence_id is None:
+            events.append(("super", activity, None))
+        else:
+            kind = "single" if activity.occurrence_count == 1 else "sub"
+            events.append((kind, activity, occurrences.get(row.occurrence_id)))
+    return count, events
+
+
+async def linked_events(
+    session: AsyncSession, query: EventQuery, limit: int, offset: int
+) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
+    """Single, recurring (super) and sub events of matching activities, in one SQL union."""
+    if _linked_calendar_only(query):
+        return await _linked_calendar(session, query, limit, offset)
+    where = _event_activity_conditions(query)
+    codes = list(query.municipalities)
+    # A session is where it meets; a recurring whole is wherever its activity is.
+    session_place = (
+        [or_(*session_in_towns(codes, Activity.municipalities.overlap(codes)))] if codes else []
+    )
+    activity_place = [Activity.municipalities.overlap(codes)] if codes else []
+    sessions = (
+        select(
+            case((Activity.occurrence_count == 1, literal("single")), else_=literal("sub")).label(
+                "kind"
+            ),
+            Occurrence.id.label("occurrence_id"),
+            Activity.id.label("activity_id"),
+            Occurrence.starts.label("starts"),
+            func.coalesce(Occurrence.ends, Occurrence.starts).label("ends"),
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .where(*where, *session_place, Activity.deleted_at.is_(None))
+    )
+    supers = select(
+        case((Activity.deleted_at.is_not(None), literal("deleted")), else_=literal("super")).label(
+            "kind"
+        ),
+        null().cast(BigInteger).label("occurrence_id"),
+        Activity.id.label("activity_id"),
+        Activity.first_starts.label("starts"),
+        Activity.last_ends.label("ends"),
+    ).where(
+        *where,
+        *activity_place,
+        or_(Activity.occurrence_count > 1, Activity.deleted_at.is_not(None)),
+    )
+    events = union_all(sessions, supers).subquery()
+    conditions: list[Any] = []
+    if query.start is not None:
+        conditions.append(events.c.ends >= query.start)
+    if query.end is not None:
+        conditions.append(events.c.starts < query.end)
+    if query.hide_recurring_children:
+        conditions.append(events.c.kind != "sub")
+    if query.kinds is not None:
+        conditions.append(events.c.kind.in_(sorted(query.kinds)))
+    if query.super_event == "none":
+        conditions.append(events.c.kind != "sub")
+    elif query.super_event is not None:
+        conditions += [events.c.kind == "sub", Activity.upstream_id == query.super_event]
+    base = (
+        select(events.c.kind, events.c.occurrence_id, events.c.starts, Activity)
+        .join(Activity, Activity.id == events.c.activity_id)
+        .where(*conditions)
+    )
+    order = {
+        "start_time": [events.c.starts.asc().nulls_last()],
+        "-start_time": [events.c.starts.desc().nulls_last()],
+        "last_modified_time": [Activity.updated_at.asc()],
+        "-last_modified_time": [Activity.updated_at.desc()],
+        "name": [Activity.name_sort.asc()],
+        "-name": [Activity.name_sort.desc()],
+        "end_time": [events.c.ends.asc().nulls_last()],
+        "-end_time": [events.c.ends.desc().nulls_last()],
+    }[query.sort]
+    count = await session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = (
+        await session.execute(
+            base.order_by(
+                *order, Activity.id, events.c.starts, events.c.occurrence_id.nulls_first()
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    occurrences = await occurrences_by_id(
+        session, [row.occurrence_id for row in rows if row.occurrence_id is not None]
+    )
+    return int(count or 0), [
+        (row.kind, row.Activity, occurrences.get(row.occurrence_id)) for row in rows
+    ]
+
+
+async def session_stamps(
+    session: AsyncSession, activity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Each activity's session starts as local `YYYYMMDDHHMM` stamps, formatted in SQL:
+    a recurring event lists every session's id, thousands on a page."""
+    stamp = func.to_char(func.timezone(HELSINKI.key, Occurrence.starts), literal("YYYYMMDDHH24MI"))
+    rows = await session.execute(
+        select(Occurrence.activity_id, func.array_agg(aggregate_order_by(stamp, Occurrence.starts)))
+        .where(Occurrence.activity_id.in_(list(activity_ids)))
+        .group_by(Occurrence.activity_id)
+    )
+    return {activity_id: list(stamps) for activity_id, stamps in rows}
+
+
+async def activity_by_upstream_id(
+    session: AsyncSession, upstream_id: str, *, include_deleted: bool = True
+) -> Activity | None:
+    return await session.scalar(
+        select(Activity).where(
+            Activity.upstream_id == upstream_id,
+            *activity_conditions(ActivityFilters(), include_deleted=include_deleted),
+        )
+    )
+
+
+async def occurrence_at(
+    session: AsyncSession, activity_id: uuid.UUID, starts: datetime
+) -> Occurrence | None:
+    return await session.scalar(
+        select(Occurrence).where(Occurrence.activity_id == activity_id, Occurrence.starts == starts)
+    )
+
+
+async def places(
+    session: AsyncSession,
+    limit: int,
+    offset: int,
+    channel_ids: Sequence[uuid.UUID] | None = None,
+    *,
+    channel_type: str | None = "ServiceLocation",
+) -> tuple[int, list[tuple[uuid.UUID, Activity, int]]]:
+    """Channels (by default the places) of live activities, with upcoming session counts."""
+    upcoming = (
+        select(func.count())
+        .select_from(Occurrence)
+        .where(Occurrence.channel_id == ServiceChannel.id, Occurrence.starts >= func.now())
+        .scalar_subquery()
+    )
+    query = (
+        select(ServiceChannel.id, Activity, upcoming.label("n"))
+        .join(Activity, Activity.id == ServiceChannel.activity_id)
+        .where(*activity_conditions(ActivityFilters()))
+    )
+    if channel_type is not None:
+        query = query.where(ServiceChannel.channel_type == channel_type)
+    if channel_ids is not None:
+        query = query.where(ServiceChannel.id.in_(list(channel_ids)))
+    count = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(ServiceChannel.id).limit(limit).offset(offset))
+    return int(count or 0), [(row[0], row[1], int(row[2])) for row in rows]

@@ -1,0 +1,70 @@
+"""Where a session counts, written once: where it meets, or, without a place of its own,
+wherever its activity is; /v1/events and the Linked Events calendar both ask it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lahella_bridge.models import Activity, Occurrence, ServiceChannel
+from lahella_bridge.store.conditions import channel_within
+
+
+def _where_session_counts(own_place: Any, placeless: Any, activity_place: Any) -> list[Any]:
+    """A session is where it meets; one with no place of its own, wherever its activity is.
+    Alternatives: OR them, or run each as its own index-friendly branch."""
+    return [own_place, and_(placeless, activity_place)]
+
+
+def session_in_towns(codes: Sequence[str], activity_in_towns: Any) -> list[Any]:
+    return _where_session_counts(
+        Occurrence.municipality.in_(list(codes)),
+        Occurrence.municipality.is_(None),
+        activity_in_towns,
+    )
+
+
+def session_in_area(area: Any) -> list[Any]:
+    """`area`, a condition on one channel, as the alternatives of a session meeting there."""
+    own = select(ServiceChannel.id).where(ServiceChannel.id == Occurrence.channel_id, area)
+    return _where_session_counts(
+        own.exists(), Occurrence.channel_id.is_(None), channel_within(area)
+    )
+
+
+def session_branches(
+    window: Sequence[Any], codes: Sequence[str], themes: Sequence[Any]
+) -> list[Any]:
+    """WHERE clauses over occurrences alone, one per index-friendly branch."""
+    conditions = [
+        *window,
+        or_(Occurrence.visible_until.is_(None), Occurrence.visible_until > func.now()),
+        *themes,
+    ]
+    if not codes:
+        return [and_(*conditions)]
+    activity_in_towns = Occurrence.activity_id.in_(
+        select(Activity.id).where(Activity.municipalities.overlap(list(codes)))
+    )
+    return [and_(*conditions, where) for where in session_in_towns(codes, activity_in_towns)]
+
+
+async def count_all(session: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
+    """The summed row counts of several queries, in one round trip (their order dropped:
+    sorting thousands of rows only to count them cost a millisecond a query)."""
+    totals = [
+        select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+        for query in counted
+    ]
+    return int(await session.scalar(select(sum(totals[1:], totals[0]))) or 0)
+
+
+async def occurrences_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Occurrence]:
+    """The sessions of a page, by id (none asked, no query)."""
+    if not ids:
+        return {}
+    found = await session.scalars(select(Occurrence).where(Occurrence.id.in_(list(ids))))
+    return {o.id: o for o in found}
