@@ -8,11 +8,13 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -153,17 +155,24 @@ async def harvested(harvester: Harvester) -> Harvester:
     return harvester
 
 
-@pytest.fixture
-async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The real ASGI app (lifespan included) through httpx."""
-    settings = Settings(harvest_interval_minutes=0, admin_api_key=ADMIN_KEY)
-    app = create_app(settings, database_url)
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """`app` with its lifespan, through httpx, asked for as `testserver` (an allowed host)."""
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
         ) as client,
     ):
+        yield client
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The real ASGI app (lifespan included) through httpx."""
+    settings = Settings(harvest_interval_minutes=0, admin_api_key=ADMIN_KEY)
+    app = create_app(settings, database_url)
+    async with serving(app) as client:
         yield client
 
 

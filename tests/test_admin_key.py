@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from lahella_bridge.app import create_app
 from lahella_bridge.cli import app as cli
 from lahella_bridge.config import Settings, SettingsError, load_settings
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, serving
 
 SECRET_EXAMPLE = Path(__file__).resolve().parents[1] / "deploy" / "k8s" / "secret.example.yaml"
 WRONG_KEYS: list[str | bytes] = [
@@ -29,12 +29,7 @@ WRONG_KEYS: list[str | bytes] = [
 @pytest.fixture
 async def without_key(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(harvest_interval_minutes=0), database_url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with serving(app) as client:
         yield client
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, serving
 
 # One GET route of each surface, and a path under its prefix that does not exist.
 SURFACES = {
@@ -89,12 +89,7 @@ async def test_head_answers_as_get_without_a_body(
 @pytest.fixture
 async def api_without_admin_key(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(harvest_interval_minutes=0, admin_api_key=None), database_url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with serving(app) as client:
         yield client
 
 

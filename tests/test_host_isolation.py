@@ -10,6 +10,7 @@ import pytest
 
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings, SettingsError, load_settings
+from tests.conftest import serving
 
 pytestmark = pytest.mark.usefixtures("harvested")
 
@@ -27,21 +28,10 @@ LINKING = [
 ]
 
 
-async def client_for(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database_url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client,
-    ):
-        yield client
-
-
 @pytest.fixture
 async def public(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(harvest_interval_minutes=0, public_base_url="https://tapahtumat.pohde.fi")
-    async for client in client_for(settings, database_url):
+    async with serving(create_app(settings, database_url)) as client:
         yield client
 
 

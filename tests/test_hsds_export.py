@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
+from tests.conftest import serving
 
 pytestmark = pytest.mark.usefixtures("harvested")
 
@@ -23,12 +24,7 @@ pytestmark = pytest.mark.usefixtures("harvested")
 async def served(database_url: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The real app and a client of it: the test listens on the app's own engine."""
     app = create_app(Settings(harvest_interval_minutes=0), database_url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with serving(app) as client:
         yield app, client
 
 

@@ -23,7 +23,7 @@ from lahella_bridge.sample.ptv_data import ARCHIVABLE, generate_ptv, sample_id
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
 from lahella_bridge.sample.upstream import SampleUpstream
 from lahella_bridge.taxonomy import PtvFeatures, classify_ptv
-from tests.conftest import make_harvester
+from tests.conftest import make_harvester, serving
 from tests.test_normalise import validator
 
 
@@ -360,12 +360,7 @@ async def ptv_only_api(
     assert report.source == "ptv" and report.status == "succeeded", report.error
     settings = Settings(harvest_interval_minutes=0, lahella_enabled=False, ptv_enabled=True)
     app = create_app(settings, database_url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with serving(app) as client:
         yield client
 
 

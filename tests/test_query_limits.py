@@ -13,6 +13,7 @@ import pytest
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
 from lahella_bridge.harvest import Harvester
+from tests.conftest import serving
 
 TIMEOUTS = re.compile(
     r'^lahella_bridge_queries_refused_total\{reason="statement_timeout"\} (\S+)$', re.M
@@ -24,12 +25,7 @@ async def impatient_api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The app with a statement timeout no search over the harvested sample can meet."""
     settings = Settings(harvest_interval_minutes=0, statement_timeout_ms=1)
     app = create_app(settings, database_url)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with serving(app) as client:
         yield client
 
 
