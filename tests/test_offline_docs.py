@@ -4,48 +4,27 @@ every request to a host other than the service refused."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
-from lahella_bridge.app import create_app
-from lahella_bridge.config import Settings
+from tests.chromium import chromium, live_service, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REDOCLY_CREDIT_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def service(database_url: str) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(Settings(harvest_interval_minutes=0), database_url)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live_service(database_url) as url:
+        yield url
 
 
 @pytest.fixture
 def offline_page() -> Iterator[tuple[Any, list[str]]]:
     """A Chromium page that can reach only loopback; the refused URLs are listed."""
-    from playwright.sync_api import sync_playwright
-
     refused: list[str] = []
 
     def only_loopback(route: Any) -> None:
@@ -55,16 +34,10 @@ def offline_page() -> Iterator[tuple[Any, list[str]]]:
             refused.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.route("**/*", only_loopback)
         yield page, refused
-        browser.close()
 
 
 def test_swagger_ui_lists_the_operations_without_internet(
