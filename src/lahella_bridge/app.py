@@ -22,7 +22,9 @@ from lahella_bridge.db import create_engine, create_sessionmaker
 from lahella_bridge.embed import routes as embed_routes
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, harvester_for
 from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
-from lahella_bridge.interop import routes as interop_routes
+from lahella_bridge.interop.hsds import routes as hsds_routes
+from lahella_bridge.interop.linkedevents import routes as linkedevents_routes
+from lahella_bridge.interop.profile import LinkedEventsError
 from lahella_bridge.store import runs
 from lahella_bridge.web.cross_origin import CrossOrigin
 from lahella_bridge.web.head import HeadAsGet
@@ -115,8 +117,8 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         ptv_api.router,
         admin.router,
         embed_routes.router,
-        interop_routes.router,
-        interop_routes.hsds_router,
+        linkedevents_routes.router,
+        hsds_routes.router,
     ):
         app.include_router(router)
     return app
@@ -132,10 +134,8 @@ def _document_errors(app: FastAPI) -> None:
 
 
 def _add_profile_error_handler(app: FastAPI) -> None:
-    @app.exception_handler(interop_routes.LinkedEventsError)
-    async def linked_events_error(
-        request: Request, exc: interop_routes.LinkedEventsError
-    ) -> JSONResponse:
+    @app.exception_handler(LinkedEventsError)
+    async def linked_events_error(request: Request, exc: LinkedEventsError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
 

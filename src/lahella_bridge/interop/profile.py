@@ -1,8 +1,10 @@
 """What the Linked Events and HSDS profiles share: their error shape, `{"detail": ...}` as
-Django REST framework answers, also for the parameter checks FastAPI makes itself."""
+Django REST framework answers, also for the parameter checks FastAPI makes itself, and the
+one not-found answer of their detail routes."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -11,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+
+from lahella_bridge.errors import BridgeError
 
 MAX_TEXT = 200  # as /v1's `q`: a free-text search longer than this is refused
 
@@ -21,12 +25,23 @@ class ProfileError(BaseModel):
     detail: str
 
 
-class LinkedEventsError(Exception):
-    """An expected failure of a profile request, answered as `{"detail": ...}`."""
+class LinkedEventsError(BridgeError):
+    """An expected failure of a profile request, answered as `{"detail": ...}` (not as the
+    problem document of /v1): one handler in app.py renders every one."""
 
     def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail, self.status = detail, status
+        super().__init__(detail, status)
+        self.detail = detail
+
+
+def not_found() -> LinkedEventsError:
+    """The profiles' 404 of a detail route, raised by its existing_* dependency."""
+    return LinkedEventsError("Not found.", 404)
+
+
+def place_channel(activity: Any, channel_id: uuid.UUID) -> dict[str, Any]:
+    """The stored channel an activity's place or service-at-location row names."""
+    return next(c for c in activity.document["channels"] if c["id"] == str(channel_id))
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {

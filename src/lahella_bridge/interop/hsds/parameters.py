@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from lahella_bridge.interop import hsds
+from lahella_bridge.interop.hsds import render as hsds
 from lahella_bridge.interop.profile import MAX_TEXT, LinkedEventsError
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store.conditions import ActivityFilters

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from lahella_bridge.interop import linkedevents as le
+from lahella_bridge.interop.linkedevents import render as le
 from lahella_bridge.interop.profile import MAX_TEXT, JsonFormat, LinkedEventsError
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store.conditions import ActivityFilters

@@ -1,0 +1,1 @@
+"""The Linked Events v1 profile: routes, their declared parameters, pure renderers."""
