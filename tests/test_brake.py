@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from lahella_bridge.harvest import Harvester, HarvestReport
+from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.data import generate, now_for
 from lahella_bridge.sample.ptv_upstream import AREA_PAGE_SIZE, SamplePtvUpstream
 from lahella_bridge.sample.upstream import SampleUpstream
+from lahella_bridge.sweep import HarvestReport
 from tests.conftest import make_harvester
 
 

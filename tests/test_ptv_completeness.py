@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from lahella_bridge.harvest import HarvestReport
 from lahella_bridge.sample.data import now_for
 from lahella_bridge.sample.ptv_data import ARCHIVABLE, sample_id
 from lahella_bridge.sample.ptv_upstream import AREA_PAGE_SIZE, SamplePtvUpstream
+from lahella_bridge.sweep import HarvestReport
 from tests.conftest import make_harvester
 
 

@@ -8,9 +8,7 @@ folded into one (`store.writes.hide_duplicates`).
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,51 +23,25 @@ from lahella_bridge import metrics
 from lahella_bridge.brake import Brake
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
-from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
-from lahella_bridge.normalise_ptv import normalise_ptv
+from lahella_bridge.normalise import Context, UnusableRecord
 from lahella_bridge.store import runs, writes
-from lahella_bridge.store.quarantine import (
-    ptv_record_key,
-    quarantine_key,
-    quarantine_record,
-    release_from_quarantine,
+from lahella_bridge.sweep import (
+    BATCH_SIZE,
+    MAPPINGS,
+    HarvestReport,
+    Sweep,
+    settle_sources,
 )
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient, StoredSession
 from lahella_bridge.upstream.completeness import SweepProgress
 from lahella_bridge.upstream.http import UpstreamError
 from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
 from lahella_bridge.upstream.ptv_schemas import listed_areas
-from lahella_bridge.upstream.schemas import Publication, raw_publication_state
 
 log = structlog.get_logger(__name__)
 
-# Records per transaction. Two batches are in memory at once (one being written while the
-# next is mapped), each about 25 MB of raw and normalised records.
-BATCH_SIZE = 250
 # An incremental PTV window starts this much before the last run, for clock skew.
 PTV_OVERLAP = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class SourceMapping:
-    """How one source's raw records are keyed and normalised."""
-
-    name: str
-    key: Callable[[Any], str]
-    normalise: Callable[[Any, Context], NormalisedActivity]
-    still_published: Callable[[Any, datetime], bool]
-
-
-MAPPINGS = {
-    "lahella": SourceMapping(
-        "lahella",
-        quarantine_key,
-        normalise,
-        lambda raw, now: raw_publication_state(raw, now) is Publication.PUBLISHED,
-    ),
-    # PTV lists only published services; a withdrawn one arrives as a removal.
-    "ptv": SourceMapping("ptv", ptv_record_key, normalise_ptv, lambda raw, now: True),
-}
 
 
 @dataclass
@@ -99,43 +71,6 @@ async def harvest_lock(engine: AsyncEngine, refusal: str) -> AsyncIterator[None]
             yield
         finally:
             await runs.release_harvest_lock(lock_connection)
-
-
-@dataclass
-class HarvestReport:
-    source: str = "lahella"
-    run_id: int = 0
-    status: str = "running"
-    complete: bool = False
-    total_reported: int | None = None
-    fetched: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    retired: int = 0
-    quarantined: int = 0
-    unpublished: int = 0
-    retries: int = 0
-    error: str | None = None
-    shortfall: str | None = None  # why the sweep cannot prove it saw every record
-    seconds: float = 0.0
-    unmapped: Counter[str] = field(default_factory=Counter)
-    problems: Counter[str] = field(default_factory=Counter)
-
-    def counts(self) -> dict[str, Any]:
-        return {
-            "complete": self.complete,
-            "total_reported": self.total_reported,
-            "fetched": self.fetched,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "retired": self.retired,
-            "quarantined": self.quarantined,
-            "unpublished": self.unpublished,
-            "retries": self.retries,
-            "error": self.error,
-        }
 
 
 def client_settings(settings: Settings) -> ClientSettings | None:
@@ -254,12 +189,12 @@ class Harvester:
             await runs.fail_stale_runs(session)
             report.run_id = await runs.start_run(session, source, run_mode, now)
         log.info("harvest.start", run_id=report.run_id, source=source, mode=run_mode)
-        sweep = _Sweep(report, Context(now=now), sessions, MAPPINGS[source])
+        sweep = Sweep(report, Context(now=now), sessions, MAPPINGS[source])
         try:
             listing = await self._fetch(source, sweep, since)
             await self._retire(sessions, sweep, listing, incremental=since is not None, force=force)
             async with sessions.begin() as session:
-                if await _settle_sources(session):
+                if await settle_sources(session):
                     await runs.bump_data_version(session)
                 if report.created or report.updated or report.retired:
                     await runs.refresh_statistics(session)
@@ -295,7 +230,7 @@ class Harvester:
         )
         return report
 
-    async def _fetch(self, source: str, sweep: _Sweep, since: datetime | None) -> Listing:
+    async def _fetch(self, source: str, sweep: Sweep, since: datetime | None) -> Listing:
         """Feed every record of the source's listing to the sweep."""
         if source == "lahella":
             assert self.client is not None
@@ -314,7 +249,7 @@ class Harvester:
             return Listing(client.removed, client.listed if since is None else None)
 
     async def _consume(
-        self, records: AsyncIterator[Any], progress: SweepProgress, sweep: _Sweep
+        self, records: AsyncIterator[Any], progress: SweepProgress, sweep: Sweep
     ) -> None:
         report = sweep.report
         try:
@@ -352,7 +287,7 @@ class Harvester:
     async def _retire(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        sweep: _Sweep,
+        sweep: Sweep,
         listing: Listing,
         *,
         incremental: bool,
@@ -416,98 +351,6 @@ class _StoredSessions:
             )
 
 
-@dataclass
-class _Sweep:
-    """The state of one pass over an upstream listing."""
-
-    report: HarvestReport
-    context: Context
-    sessions: async_sessionmaker[AsyncSession]
-    mapping: SourceMapping
-    fingerprints: dict[str, writes.Fingerprint] | None = None
-    keep: set[str] = field(default_factory=set)  # keys that must not be retired
-    batch: list[tuple[NormalisedActivity, Any, str]] = field(default_factory=list)
-    quarantine: list[tuple[str, Any, str]] = field(default_factory=list)
-    released: list[str] = field(default_factory=list)
-    writing: asyncio.Task[None] | None = None
-
-    async def take(self, raw: Any) -> None:
-        report, mapping = self.report, self.mapping
-        report.fetched += 1
-        if self.fingerprints is None:
-            async with self.sessions() as session:
-                self.fingerprints = await writes.fingerprints(session, mapping.name)
-        key = mapping.key(raw)
-        digest = writes.content_hash(raw)
-        known = self.fingerprints.get(key)
-        unchanged = known is not None and known.content_hash == digest and known.live
-        if unchanged and mapping.still_published(raw, self.context.now):
-            report.unchanged += 1
-            self.keep.add(key)
-            return
-        try:
-            # CPU work off the event loop, so a harvest inside `serve` does not stall requests.
-            item = await asyncio.to_thread(mapping.normalise, raw, self.context)
-        except UnusableRecord as exc:
-            report.quarantined += 1
-            # A record that used to be good keeps its last good version until fixed.
-            self.keep.add(key)
-            self.quarantine.append((key, raw, str(exc)))
-            log.warning("harvest.quarantined", source=mapping.name, key=key, reason=str(exc))
-            return
-        self.released.append(key)
-        for field_name, value in item.unmapped:
-            report.unmapped[f"{field_name}={value}"] += 1
-        for problem in item.problems:
-            report.problems[problem] += 1
-        if item.publication is not Publication.PUBLISHED:
-            report.unpublished += 1
-            return
-        self.keep.add(key)
-        if unchanged:
-            report.unchanged += 1
-            return
-        self.batch.append((item, raw, digest))
-        if len(self.batch) >= BATCH_SIZE:
-            await self.flush()
-
-    async def flush(self) -> None:
-        """Hand the batch to a writer task and go on normalising the next one meanwhile:
-        PostgreSQL works on one batch while Python maps the next (one batch in flight)."""
-        await self.settle()
-        if not (self.batch or self.quarantine or self.released):
-            return
-        batch, quarantine, released = self.batch, self.quarantine, self.released
-        self.batch, self.quarantine, self.released = [], [], []
-        self.writing = asyncio.create_task(self._write(batch, quarantine, released))
-
-    async def settle(self) -> None:
-        """Wait until the batch in flight is committed; its failure is the run's."""
-        if self.writing is not None:
-            writing, self.writing = self.writing, None
-            await writing
-
-    async def _write(
-        self,
-        batch: list[tuple[NormalisedActivity, Any, str]],
-        quarantine: list[tuple[str, Any, str]],
-        released: list[str],
-    ) -> None:
-        """Commit one batch: a crash later leaves every committed record consistent."""
-        source = self.mapping.name
-        async with self.sessions.begin() as session:
-            created, updated = await writes.upsert_activities(session, source, batch)
-            for key, raw, reason in quarantine:
-                await quarantine_record(session, source, self.report.run_id, key, raw, reason)
-            await release_from_quarantine(session, source, released)
-            if created or updated:
-                await writes.hide_duplicates(session)
-                await runs.bump_data_version(session)
-        self.report.created += created
-        self.report.updated += updated
-        self.report.unchanged += len(batch) - created - updated
-
-
 async def renormalise_stored(engine: AsyncEngine, now: datetime | None = None) -> tuple[int, int]:
     """Re-map every live stored raw record of every source (after a mapping fix):
     (seen, written). Under the harvest lock: run beside a harvest, it would write back
@@ -541,16 +384,6 @@ async def _renormalise(engine: AsyncEngine, now: datetime | None) -> tuple[int, 
             written += created + updated
             after = rows[-1][0]
     async with sessions.begin() as session:
-        if await _settle_sources(session):
+        if await settle_sources(session):
             await runs.bump_data_version(session)
     return seen, written
-
-
-async def _settle_sources(session: AsyncSession) -> int:
-    """After a run: one record per activity across sources, winners supplemented from
-    their twins, organisations published exactly while they have activities."""
-    return (
-        await writes.hide_duplicates(session)
-        + await writes.supplement_winners(session)
-        + await writes.sync_organisations(session)
-    )
