@@ -24,6 +24,9 @@ from lahella_bridge.brake import Brake
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, UnusableRecord
+from lahella_bridge.sources.base import Listing
+from lahella_bridge.sources.lahella import client_settings
+from lahella_bridge.sources.ptv import PTV_OVERLAP, ptv_settings
 from lahella_bridge.store import runs, writes
 from lahella_bridge.sweep import (
     BATCH_SIZE,
@@ -39,18 +42,6 @@ from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
 from lahella_bridge.upstream.ptv_schemas import listed_areas
 
 log = structlog.get_logger(__name__)
-
-# An incremental PTV window starts this much before the last run, for clock skew.
-PTV_OVERLAP = timedelta(minutes=10)
-
-
-@dataclass
-class Listing:
-    """What a source's listing said besides its records: ids it says are gone
-    (incremental), and for PTV's full sweep the ids each area's listing named."""
-
-    removed: set[str] = field(default_factory=set)
-    by_area: dict[str, set[str]] | None = None
 
 
 class HarvestAlreadyRunning(Conflict):
@@ -71,37 +62,6 @@ async def harvest_lock(engine: AsyncEngine, refusal: str) -> AsyncIterator[None]
             yield
         finally:
             await runs.release_harvest_lock(lock_connection)
-
-
-def client_settings(settings: Settings) -> ClientSettings | None:
-    """The Lähellä.fi client's settings, or None when that source is switched off."""
-    if not settings.lahella_enabled:
-        return None
-    return ClientSettings(
-        base_url=settings.upstream_url,
-        cookies=settings.upstream_cookies.get_secret_value() if settings.upstream_cookies else None,
-        groups=settings.upstream_groups,
-        page_size=settings.upstream_page_size,
-        extra_headers=settings.upstream_headers,
-        timeout_s=settings.upstream_timeout_s,
-        max_retries=settings.upstream_max_retries,
-        retry_after_cap_s=settings.upstream_retry_after_max_s,
-        max_response_bytes=settings.upstream_max_response_bytes,
-        deadline_s=settings.upstream_deadline_s,
-    )
-
-
-def ptv_settings(settings: Settings) -> PtvClientSettings | None:
-    """The PTV client's settings, or None when that source is switched off."""
-    if not settings.ptv_enabled:
-        return None
-    return PtvClientSettings(
-        base_url=settings.ptv_url,
-        areas=settings.ptv_areas,
-        batch_size=settings.ptv_batch_size,
-        timeout_s=settings.upstream_timeout_s,
-        max_retries=settings.upstream_max_retries,
-    )
 
 
 def harvester_for(settings: Settings, engine: AsyncEngine) -> Harvester:

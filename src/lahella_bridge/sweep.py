@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
-from lahella_bridge.normalise_ptv import normalise_ptv
+from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord
+from lahella_bridge.sources import lahella, ptv
+from lahella_bridge.sources.base import SourceMapping
 from lahella_bridge.store import runs, writes
-from lahella_bridge.store.quarantine import (
-    ptv_record_key,
-    quarantine_key,
-    quarantine_record,
-    release_from_quarantine,
-)
-from lahella_bridge.upstream.schemas import Publication, raw_publication_state
+from lahella_bridge.store.quarantine import quarantine_record, release_from_quarantine
+from lahella_bridge.upstream.schemas import Publication
 
 # Its events are the harvest's (`harvest.quarantined`): one logger for the run's story.
 log = structlog.get_logger("lahella_bridge.harvest")
@@ -36,26 +30,7 @@ log = structlog.get_logger("lahella_bridge.harvest")
 BATCH_SIZE = 250
 
 
-@dataclass(frozen=True)
-class SourceMapping:
-    """How one source's raw records are keyed and normalised."""
-
-    name: str
-    key: Callable[[Any], str]
-    normalise: Callable[[Any, Context], NormalisedActivity]
-    still_published: Callable[[Any, datetime], bool]
-
-
-MAPPINGS = {
-    "lahella": SourceMapping(
-        "lahella",
-        quarantine_key,
-        normalise,
-        lambda raw, now: raw_publication_state(raw, now) is Publication.PUBLISHED,
-    ),
-    # PTV lists only published services; a withdrawn one arrives as a removal.
-    "ptv": SourceMapping("ptv", ptv_record_key, normalise_ptv, lambda raw, now: True),
-}
+MAPPINGS = {mapping.name: mapping for mapping in (lahella.MAPPING, ptv.MAPPING)}
 
 
 @dataclass
