@@ -199,6 +199,7 @@ async def load(database_url: str, records: int) -> None:
     from lahella_bridge.harvest import Harvester
     from lahella_bridge.sample.data import generate
     from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
+    from lahella_bridge.sources.lahella import LahellaSource
     from lahella_bridge.upstream.client import ClientSettings
 
     engine = create_engine(database_url)
@@ -210,11 +211,8 @@ async def load(database_url: str, records: int) -> None:
         await engine.dispose()
         return
     upstream = SampleUpstream(generate(records))
-    harvester = Harvester(
-        engine,
-        ClientSettings(base_url="http://sample", cookies=SAMPLE_COOKIES, page_size=200),
-        transport=httpx.ASGITransport(app=upstream),
-    )
+    client = ClientSettings(base_url="http://sample", cookies=SAMPLE_COOKIES, page_size=200)
+    harvester = Harvester(engine, [LahellaSource(client, httpx.ASGITransport(app=upstream))])
     report = await harvester.run(force=True)
     await vacuum(engine)
     await engine.dispose()

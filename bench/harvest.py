@@ -90,6 +90,7 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
     from lahella_bridge.harvest import Harvester
     from lahella_bridge.normalise import Context
     from lahella_bridge.sample.upstream import SAMPLE_COOKIES
+    from lahella_bridge.sources.lahella import LahellaSource
     from lahella_bridge.upstream.client import ClientSettings, LahellaClient
 
     process, upstream = start_upstream(count)
@@ -115,7 +116,7 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
         if (server := await postmaster(url)) is not None:
             cpu.add("postgres", partial(server_seconds, server))
         cpu.restart()  # not the database's creation and migration
-        harvester = Harvester(engine, client)
+        harvester = Harvester(engine, [LahellaSource(client)])
         first = await harvester.run()
         first_cpu = cpu.per_unit(first.fetched, "record")
         rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -25,6 +25,9 @@ from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.data import default_anchor, generate, now_for
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
 from lahella_bridge.sample.upstream import SAMPLE_COOKIES, SampleUpstream
+from lahella_bridge.sources.base import Source
+from lahella_bridge.sources.lahella import LahellaSource
+from lahella_bridge.sources.ptv import PtvSource
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.upstream.client import ClientSettings
 from lahella_bridge.upstream.ptv_client import PtvClientSettings
@@ -112,30 +115,34 @@ def make_harvester(
     ptv_batch_size: int = 20,
     **client: object,
 ) -> Harvester:
-    """A harvester on the real clients, over ASGI transports to the sample upstreams;
-    a source whose upstream is None is switched off."""
-    settings = ClientSettings(
-        base_url="http://sample.test",
-        cookies=SAMPLE_COOKIES,
-        backoff_base_s=0.001,
-        backoff_cap_s=0.01,
-        **client,
-    )  # type: ignore[arg-type]
-    ptv = PtvClientSettings(
-        base_url="http://ptv.test/api/v11",
-        areas=sorted(taxonomy().municipalities),
-        batch_size=ptv_batch_size,
-        backoff_base_s=0.001,
-        backoff_cap_s=0.01,
-    )
-    return Harvester(
-        engine,
-        settings if upstream is not None else None,
-        ptv=ptv if ptv_upstream is not None else None,
-        transport=httpx.ASGITransport(app=upstream) if upstream is not None else None,
-        ptv_transport=httpx.ASGITransport(app=ptv_upstream) if ptv_upstream else None,
-        clock=lambda: now_for(anchor),
-    )
+    """A harvester on the real sources and clients, over ASGI transports to the sample
+    upstreams; a source whose upstream is None is left out."""
+    sources: list[Source] = []
+    if upstream is not None:
+        settings = ClientSettings(
+            base_url="http://sample.test",
+            cookies=SAMPLE_COOKIES,
+            backoff_base_s=0.001,
+            backoff_cap_s=0.01,
+            **client,
+        )  # type: ignore[arg-type]
+        sources.append(LahellaSource(settings, httpx.ASGITransport(app=upstream)))
+    if ptv_upstream is not None:
+        ptv = PtvClientSettings(
+            base_url="http://ptv.test/api/v11",
+            areas=sorted(taxonomy().municipalities),
+            batch_size=ptv_batch_size,
+            backoff_base_s=0.001,
+            backoff_cap_s=0.01,
+        )
+        sources.append(PtvSource(ptv, httpx.ASGITransport(app=ptv_upstream)))
+    return Harvester(engine, sources, clock=lambda: now_for(anchor))
+
+
+def lahella_source(harvester: Harvester) -> LahellaSource:
+    """The harvester's Lähellä.fi source, for a test that changes its client or network."""
+    (source,) = [s for s in harvester.sources if isinstance(s, LahellaSource)]
+    return source
 
 
 @pytest.fixture

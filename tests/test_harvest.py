@@ -156,7 +156,7 @@ async def test_renormalise_rewrites_only_what_the_mapping_changes(
 ) -> None:
     from lahella_bridge.harvest import renormalise_stored
 
-    seen, written = await renormalise_stored(db, now=harvested.clock())
+    seen, written = await renormalise_stored(db, harvested.sources, now=harvested.clock())
     assert seen > 300 and written == 0
     async with db.begin() as connection:
         await connection.execute(
@@ -165,7 +165,7 @@ async def test_renormalise_rewrites_only_what_the_mapping_changes(
                 "(SELECT min(upstream_id) FROM activities)"
             )
         )
-    seen, written = await renormalise_stored(db, now=harvested.clock())
+    seen, written = await renormalise_stored(db, harvested.sources, now=harvested.clock())
     assert written == 1
 
 

@@ -14,7 +14,7 @@ from lahella_bridge.models import Activity, HarvestRun
 from lahella_bridge.sample.data import generate
 from lahella_bridge.sample.upstream import SampleUpstream
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient
-from tests.conftest import make_harvester
+from tests.conftest import lahella_source, make_harvester
 
 
 class EditedWhilePaging:
@@ -43,7 +43,7 @@ async def test_overlapping_pages_that_skip_a_record_retire_nothing(
 
     # Pages [1, 2] and then (after 3 moved to the front) [2, 4]: four items for a
     # total of four, but only three distinct ids.
-    harvester.transport = httpx.ASGITransport(app=EditedWhilePaging(upstream))
+    lahella_source(harvester).transport = httpx.ASGITransport(app=EditedWhilePaging(upstream))
     report = await harvester.run()
 
     assert report.status == "incomplete" and report.retired == 0

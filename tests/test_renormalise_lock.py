@@ -33,12 +33,13 @@ async def test_renormalise_refuses_while_a_harvest_runs(
     try:
         await until_the_lock_is_held(db)
         with pytest.raises(HarvestAlreadyRunning, match="a harvest is running"):
-            await renormalise_stored(db, now=harvested.clock())
+            await renormalise_stored(db, harvested.sources, now=harvested.clock())
         assert not harvest.done()
     finally:
         report = await harvest
     assert report.status == "succeeded"
-    seen, _ = await renormalise_stored(db, now=harvested.clock())  # free again afterwards
+    # Free again afterwards.
+    seen, _ = await renormalise_stored(db, harvested.sources, now=harvested.clock())
     assert seen > 0
 
 

@@ -22,6 +22,7 @@ from lahella_bridge.cli import sample_server
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.upstream import SampleUpstream
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient, UpstreamError
+from tests.conftest import lahella_source
 from tests.test_harvest import live_count
 
 BASE = "https://hallinta.test"
@@ -150,8 +151,7 @@ async def test_an_oversized_page_fails_the_run_and_retires_nothing(
     harvested: Harvester, upstream: SampleUpstream, db: AsyncEngine
 ) -> None:
     live = await live_count(db)
-    assert harvested.client is not None
-    harvested.client.max_response_bytes = 20_000
+    lahella_source(harvested).client.max_response_bytes = 20_000
     upstream.records.pop(0)
     report = await harvested.run()
     assert report.status == "failed" and report.retired == 0

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lahella_bridge.models import UpstreamSession
 from lahella_bridge.sample.data import generate
 from lahella_bridge.sample.upstream import AUTH_COOKIE, SAMPLE_COOKIES, SampleUpstream
-from tests.conftest import make_harvester
+from tests.conftest import lahella_source, make_harvester
 
 
 def small_upstream(anchor: date) -> SampleUpstream:
@@ -57,7 +57,6 @@ async def test_a_newly_configured_cookie_value_wins_over_the_stored_one(
     new_login = SAMPLE_COOKIES.replace("sample-auth-1", "sample-auth-new-login")
     assert (await stored_tokens(db) or {}).get(AUTH_COOKIE) == refreshed
     replica = make_harvester(db, upstream, anchor)
-    assert replica.client is not None
-    replica.client.cookies = new_login
+    lahella_source(replica).client.cookies = new_login
     second = await replica.run()
     assert second.status == "succeeded", second.error

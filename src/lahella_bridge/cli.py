@@ -192,7 +192,7 @@ def harvest(
 @app.command()
 def renormalise() -> None:
     """Re-run the mapping on the stored raw records, without fetching anything."""
-    from lahella_bridge.harvest import HarvestAlreadyRunning, renormalise_stored
+    from lahella_bridge.harvest import HarvestAlreadyRunning, every_source, renormalise_stored
 
     settings = _settings()
     with _database(settings) as url:
@@ -201,7 +201,7 @@ def renormalise() -> None:
             await _migrate(url)
             engine = create_engine(url, pool_size=2)
             try:
-                return await renormalise_stored(engine)
+                return await renormalise_stored(engine, every_source(settings))
             finally:
                 await engine.dispose()
 

@@ -1,6 +1,7 @@
 """One harvest run per source: pages -> raw rows -> normalise -> upsert -> retire -> stats.
 
-Only this module talks to the upstreams (Lähellä.fi, and PTV when enabled). A run that
+Only this module talks to the upstreams, through `sources` (Lähellä.fi, and PTV when
+enabled): what differs between them is asked of each `Source`, never branched on. A run that
 did not see the whole listing retires nothing, and the safety brake stops a sweep from
 retiring too much at once. After every batch, records that two sources both bring are
 folded into one (`store.writes.hide_duplicates`).
@@ -9,10 +10,10 @@ folded into one (`store.writes.hide_duplicates`).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,22 +25,14 @@ from lahella_bridge.brake import Brake
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
 from lahella_bridge.normalise import Context, UnusableRecord
-from lahella_bridge.sources.base import Listing
-from lahella_bridge.sources.lahella import client_settings
-from lahella_bridge.sources.ptv import PTV_OVERLAP, ptv_settings
+from lahella_bridge.sources.base import Listing, PastRuns, Source
+from lahella_bridge.sources.lahella import LahellaSource
+from lahella_bridge.sources.ptv import PtvSource
 from lahella_bridge.store import runs, writes
-from lahella_bridge.sweep import (
-    BATCH_SIZE,
-    MAPPINGS,
-    HarvestReport,
-    Sweep,
-    settle_sources,
-)
-from lahella_bridge.upstream.client import ClientSettings, LahellaClient, StoredSession
+from lahella_bridge.sweep import BATCH_SIZE, HarvestReport, Sweep, settle_sources
+from lahella_bridge.upstream.client import StoredSession
 from lahella_bridge.upstream.completeness import SweepProgress
 from lahella_bridge.upstream.http import UpstreamError
-from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
-from lahella_bridge.upstream.ptv_schemas import listed_areas
 
 log = structlog.get_logger(__name__)
 
@@ -64,36 +57,31 @@ async def harvest_lock(engine: AsyncEngine, refusal: str) -> AsyncIterator[None]
             await runs.release_harvest_lock(lock_connection)
 
 
+def every_source(settings: Settings) -> list[Source]:
+    """Every source the service knows, switched on or not, Lähellä.fi first (its records
+    win over PTV's twins). A new source is one more entry here."""
+    return [LahellaSource.from_settings(settings), PtvSource.from_settings(settings)]
+
+
 def harvester_for(settings: Settings, engine: AsyncEngine) -> Harvester:
+    """A harvester of the sources the settings switch on."""
     return Harvester(
         engine,
-        client_settings(settings),
-        ptv=ptv_settings(settings),
+        [source for source in every_source(settings) if source.enabled],
         brake=settings.harvest_retire_brake,
-        ptv_full_every=timedelta(hours=settings.ptv_full_sweep_hours),
     )
 
 
 @dataclass
 class Harvester:
-    """Everything a run needs; the transports let tests hand the real clients a fake network."""
+    """Everything a run needs; each source is asked what differs between sources."""
 
     engine: AsyncEngine
-    client: ClientSettings | None  # Lähellä.fi; None switches the source off
-    ptv: PtvClientSettings | None = None
+    sources: list[Source]  # in run order: the first one's records win over their twins
     brake: float = 0.20
     brake_minimum: int = 5
-    transport: httpx.AsyncBaseTransport | None = None
-    ptv_transport: httpx.AsyncBaseTransport | None = None
-    ptv_full_every: timedelta = timedelta(hours=24)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_progress: Callable[[HarvestReport], None] | None = None
-
-    @property
-    def sources(self) -> list[str]:
-        """The enabled sources, Lähellä.fi first (its records win over PTV's twins)."""
-        enabled = {"lahella": self.client is not None, "ptv": self.ptv is not None}
-        return [name for name, on in enabled.items() if on]
 
     async def run(
         self,
@@ -105,12 +93,15 @@ class Harvester:
     ) -> HarvestReport:
         """One source (default: the first enabled) under the cluster-wide lock.
 
-        `full_sweep` makes PTV list every area even when an incremental sync would do.
+        `full_sweep` makes a source that can sync incrementally (PTV) list in full.
         """
-        name = source or (self.sources or ["lahella"])[0]
-        if name not in self.sources:
+        if not self.sources:
+            raise ValueError("no source is enabled")
+        name = source or self.sources[0].name
+        chosen = [s for s in self.sources if s.name == name]
+        if not chosen:
             raise ValueError(f"source {name!r} is not enabled")
-        return (await self._under_lock([name], force, mode, full_sweep))[0]
+        return (await self._under_lock(chosen, force, mode, full_sweep))[0]
 
     async def run_all(
         self, *, force: bool = False, mode: str = "full", full_sweep: bool = False
@@ -119,7 +110,7 @@ class Harvester:
         return await self._under_lock(self.sources, force, mode, full_sweep)
 
     async def _under_lock(
-        self, sources: list[str], force: bool, mode: str, full_sweep: bool
+        self, sources: list[Source], force: bool, mode: str, full_sweep: bool
     ) -> list[HarvestReport]:
         async with harvest_lock(self.engine, "a harvest is already running"):
             return [
@@ -127,31 +118,33 @@ class Harvester:
                 for s in sources
             ]
 
-    async def _ptv_since(self, sessions: async_sessionmaker[AsyncSession]) -> datetime | None:
-        """Where an incremental PTV sync starts, or None when a full sweep is due."""
+    async def _since(
+        self, sessions: async_sessionmaker[AsyncSession], source: Source
+    ) -> datetime | None:
+        """Where the source's incremental sync starts, or None for a full sweep."""
         async with sessions() as session:
-            last_full = await runs.last_success_start(session, "ptv", full_only=True)
-            last_any = await runs.last_success_start(session, "ptv")
-        if last_full and last_any and self.clock() - last_full < self.ptv_full_every:
-            return last_any - PTV_OVERLAP
-        return None
+            past = PastRuns(
+                last_full=await runs.last_success_start(session, source.name, full_only=True),
+                last_any=await runs.last_success_start(session, source.name),
+            )
+        return source.incremental_since(past, self.clock())
 
     async def _locked_run(
-        self, source: str, *, force: bool, mode: str, full_sweep: bool
+        self, source: Source, *, force: bool, mode: str, full_sweep: bool
     ) -> HarvestReport:
         sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         started = time.perf_counter()
         now = self.clock()
-        since = await self._ptv_since(sessions) if source == "ptv" and not full_sweep else None
+        since = None if full_sweep else await self._since(sessions, source)
         run_mode = "incremental" if since is not None else mode
-        report = HarvestReport(source=source)
+        report = HarvestReport(source=source.name)
         async with sessions.begin() as session:
             await runs.fail_stale_runs(session)
-            report.run_id = await runs.start_run(session, source, run_mode, now)
-        log.info("harvest.start", run_id=report.run_id, source=source, mode=run_mode)
-        sweep = Sweep(report, Context(now=now), sessions, MAPPINGS[source])
+            report.run_id = await runs.start_run(session, source.name, run_mode, now)
+        log.info("harvest.start", run_id=report.run_id, source=source.name, mode=run_mode)
+        sweep = Sweep(report, Context(now=now), sessions, source)
         try:
-            listing = await self._fetch(source, sweep, since)
+            listing = await self._fetch(sweep, since)
             await self._retire(sessions, sweep, listing, incremental=since is not None, force=force)
             async with sessions.begin() as session:
                 if await settle_sources(session):
@@ -179,34 +172,23 @@ class Harvester:
                     "seconds": round(report.seconds, 3),
                 },
             )
-        metrics.observe_harvest(source, report.status, report.counts(), report.retries)
+        metrics.observe_harvest(source.name, report.status, report.counts(), report.retries)
         log.info(
             "harvest.finish",
             run_id=report.run_id,
-            source=source,
+            source=source.name,
             status=report.status,
             seconds=round(report.seconds, 2),
             **report.counts(),
         )
         return report
 
-    async def _fetch(self, source: str, sweep: Sweep, since: datetime | None) -> Listing:
+    async def _fetch(self, sweep: Sweep, since: datetime | None) -> Listing:
         """Feed every record of the source's listing to the sweep."""
-        if source == "lahella":
-            assert self.client is not None
-            session_store = _StoredSessions(sweep.sessions, source)
-            async with LahellaClient(self.client, self.transport, session_store) as lahella:
-                await self._consume(lahella.activities(), lahella.progress, sweep)
-            return Listing()
-        assert self.ptv is not None
-        async with PtvClient(self.ptv, transport=self.ptv_transport) as client:
-            records = (
-                client.services_by_area()
-                if since is None
-                else client.services_changed(since, self.clock())
-            )
-            await self._consume(records, client.progress, sweep)
-            return Listing(client.removed, client.listed if since is None else None)
+        cookie_store = _StoredSessions(sweep.sessions, sweep.source.name)
+        async with sweep.source.fetch(since, self.clock(), cookie_store) as fetch:
+            await self._consume(fetch.records, fetch.progress, sweep)
+            return fetch.listing()
 
     async def _consume(
         self, records: AsyncIterator[Any], progress: SweepProgress, sweep: Sweep
@@ -228,7 +210,12 @@ class Harvester:
             report.total_reported = sum(totals) if totals else None
 
     async def _brake_refusal(
-        self, session: AsyncSession, live: set[str], to_retire: list[str], listing: Listing
+        self,
+        session: AsyncSession,
+        source: Source,
+        live: set[str],
+        to_retire: list[str],
+        listing: Listing,
     ) -> str | None:
         """Why the brake stops this retirement, or None: source-wide, and for a sweep that
         lists by area (PTV's), per area too, as one area's empty listing is a small share
@@ -237,10 +224,7 @@ class Harvester:
         refusal = brake.refusal(len(to_retire), len(live))
         if refusal is not None or listing.by_area is None:
             return refusal
-        live_by_area: dict[str, set[str]] = {area: set() for area in listing.by_area}
-        for key, areas in (await writes.live_ptv_areas(session)).items():
-            for area in listed_areas(areas) & live_by_area.keys():
-                live_by_area[area].add(key)
+        live_by_area = await source.live_by_area(session, listing.by_area.keys())
         lost = {area: keys - listing.by_area[area] for area, keys in live_by_area.items()}
         return brake.area_refusal(lost, live_by_area)
 
@@ -268,12 +252,12 @@ class Harvester:
                 total=report.total_reported,
             )
             return
-        source = sweep.mapping.name
+        source = sweep.source.name
         async with sessions.begin() as session:
             live = await writes.live_keys(session, source)
             gone = listing.removed & live if incremental else live
             to_retire = sorted(gone - sweep.keep)
-            refusal = await self._brake_refusal(session, live, to_retire, listing)
+            refusal = await self._brake_refusal(session, sweep.source, live, to_retire, listing)
             if refusal is not None and not force:
                 report.status = "braked"
                 report.error = (
@@ -311,33 +295,37 @@ class _StoredSessions:
             )
 
 
-async def renormalise_stored(engine: AsyncEngine, now: datetime | None = None) -> tuple[int, int]:
-    """Re-map every live stored raw record of every source (after a mapping fix):
+async def renormalise_stored(
+    engine: AsyncEngine, sources: Sequence[Source], now: datetime | None = None
+) -> tuple[int, int]:
+    """Re-map every live stored raw record of these sources (after a mapping fix):
     (seen, written). Under the harvest lock: run beside a harvest, it would write back
     the older raw records over the ones the harvest just stored."""
     refusal = "a harvest is running; renormalise again when it has finished"
     async with harvest_lock(engine, refusal):
-        return await _renormalise(engine, now)
+        return await _renormalise(engine, sources, now)
 
 
-async def _renormalise(engine: AsyncEngine, now: datetime | None) -> tuple[int, int]:
+async def _renormalise(
+    engine: AsyncEngine, sources: Sequence[Source], now: datetime | None
+) -> tuple[int, int]:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     context = Context(now=now or datetime.now(UTC))
     seen = written = 0
-    for mapping in MAPPINGS.values():
+    for source in sources:
         after = None
         while True:
             async with sessions.begin() as session:
-                rows = await writes.raw_activities(session, mapping.name, after, BATCH_SIZE)
+                rows = await writes.raw_activities(session, source.name, after, BATCH_SIZE)
                 if not rows:
                     break
                 batch = []
                 for _, raw, digest in rows:
                     try:
-                        batch.append((mapping.normalise(raw, context), raw, digest))
+                        batch.append((source.normalise(raw, context), raw, digest))
                     except UnusableRecord as exc:
-                        log.warning("renormalise.unusable", key=mapping.key(raw), reason=str(exc))
-                created, updated = await writes.upsert_activities(session, mapping.name, batch)
+                        log.warning("renormalise.unusable", key=source.key(raw), reason=str(exc))
+                created, updated = await writes.upsert_activities(session, source.name, batch)
                 if created or updated:
                     await runs.bump_data_version(session)
             seen += len(rows)

@@ -2,7 +2,8 @@
 quarantined or batched, and batches committed while the next one is mapped.
 
 `harvest` drives the upstreams and retirement; this module is what a record meets once
-it has arrived, and `renormalise` uses the same mappings and settling step.
+it has arrived (keyed and normalised by its `Source`), and `renormalise` uses the same
+settling step.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord
-from lahella_bridge.sources import lahella, ptv
-from lahella_bridge.sources.base import SourceMapping
+from lahella_bridge.sources.base import Source
 from lahella_bridge.store import runs, writes
 from lahella_bridge.store.quarantine import quarantine_record, release_from_quarantine
 from lahella_bridge.upstream.schemas import Publication
@@ -30,12 +30,9 @@ log = structlog.get_logger("lahella_bridge.harvest")
 BATCH_SIZE = 250
 
 
-MAPPINGS = {mapping.name: mapping for mapping in (lahella.MAPPING, ptv.MAPPING)}
-
-
 @dataclass
 class HarvestReport:
-    source: str = "lahella"
+    source: str
     run_id: int = 0
     status: str = "running"
     complete: bool = False
@@ -77,7 +74,7 @@ class Sweep:
     report: HarvestReport
     context: Context
     sessions: async_sessionmaker[AsyncSession]
-    mapping: SourceMapping
+    source: Source
     fingerprints: dict[str, writes.Fingerprint] | None = None
     keep: set[str] = field(default_factory=set)  # keys that must not be retired
     batch: list[tuple[NormalisedActivity, Any, str]] = field(default_factory=list)
@@ -86,28 +83,28 @@ class Sweep:
     writing: asyncio.Task[None] | None = None
 
     async def take(self, raw: Any) -> None:
-        report, mapping = self.report, self.mapping
+        report, source = self.report, self.source
         report.fetched += 1
         if self.fingerprints is None:
             async with self.sessions() as session:
-                self.fingerprints = await writes.fingerprints(session, mapping.name)
-        key = mapping.key(raw)
+                self.fingerprints = await writes.fingerprints(session, source.name)
+        key = source.key(raw)
         digest = writes.content_hash(raw)
         known = self.fingerprints.get(key)
         unchanged = known is not None and known.content_hash == digest and known.live
-        if unchanged and mapping.still_published(raw, self.context.now):
+        if unchanged and source.still_published(raw, self.context.now):
             report.unchanged += 1
             self.keep.add(key)
             return
         try:
             # CPU work off the event loop, so a harvest inside `serve` does not stall requests.
-            item = await asyncio.to_thread(mapping.normalise, raw, self.context)
+            item = await asyncio.to_thread(source.normalise, raw, self.context)
         except UnusableRecord as exc:
             report.quarantined += 1
             # A record that used to be good keeps its last good version until fixed.
             self.keep.add(key)
             self.quarantine.append((key, raw, str(exc)))
-            log.warning("harvest.quarantined", source=mapping.name, key=key, reason=str(exc))
+            log.warning("harvest.quarantined", source=source.name, key=key, reason=str(exc))
             return
         self.released.append(key)
         for field_name, value in item.unmapped:
@@ -148,7 +145,7 @@ class Sweep:
         released: list[str],
     ) -> None:
         """Commit one batch: a crash later leaves every committed record consistent."""
-        source = self.mapping.name
+        source = self.source.name
         async with self.sessions.begin() as session:
             created, updated = await writes.upsert_activities(session, source, batch)
             for key, raw, reason in quarantine:
