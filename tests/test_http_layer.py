@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
-from lahella_bridge.http_layer import CachedResponse, HttpLayer, ResponseCache, VersionProbe
+from lahella_bridge.web.http_layer import HttpLayer
 from lahella_bridge.web.origin import PublicOrigin
+from lahella_bridge.web.response_cache import CachedResponse, ResponseCache, VersionProbe
 
 ORIGIN = PublicOrigin(None, ["t"])  # the clients' base_url below
 

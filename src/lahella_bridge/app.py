@@ -21,16 +21,17 @@ from lahella_bridge.config import Settings
 from lahella_bridge.db import create_engine, create_sessionmaker
 from lahella_bridge.embed import routes as embed_routes
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester, harvester_for
-from lahella_bridge.http_layer import HttpLayer, ResponseCache, VersionProbe
 from lahella_bridge.interop.hsds import routes as hsds_routes
 from lahella_bridge.interop.linkedevents import routes as linkedevents_routes
 from lahella_bridge.interop.profile import LinkedEventsError
 from lahella_bridge.store import runs
 from lahella_bridge.web.cross_origin import CrossOrigin
 from lahella_bridge.web.head import HeadAsGet
+from lahella_bridge.web.http_layer import HttpLayer
 from lahella_bridge.web.openapi import document_errors
 from lahella_bridge.web.origin import PublicOrigin
 from lahella_bridge.web.problems import add_problem_handlers
+from lahella_bridge.web.response_cache import ResponseCache, VersionProbe
 from lahella_bridge.web.response_headers import ResponseHeaders
 
 log = structlog.get_logger(__name__)
