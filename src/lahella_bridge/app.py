@@ -153,6 +153,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         version=VersionProbe(read_version),
         cache=ResponseCache(),
         origin=PublicOrigin(settings.public_base_url, settings.allowed_hosts),
+        # The list the routers are included into: the layer reads it when the app
+        # starts (Starlette builds its middleware then), every router included.
+        routes=app.routes,
     )
     app.add_middleware(CrossOrigin, configured_origins=settings.cors_origins)
     app.add_middleware(ResponseHeaders)

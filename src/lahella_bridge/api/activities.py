@@ -21,11 +21,14 @@ from lahella_bridge.errors import NotFound
 from lahella_bridge.store import activity_reads
 from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.cacheable import CacheableRoute
 from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links, pick
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 from lahella_bridge.web.openapi import opens_first_item
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_parameters)])
+router = APIRouter(
+    prefix="/v1", dependencies=[Depends(reject_unknown_parameters)], route_class=CacheableRoute
+)
 LIST_CACHE = "public, max-age=300"
 
 

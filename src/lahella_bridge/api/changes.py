@@ -11,11 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.store import change_reads
+from lahella_bridge.web.cacheable import CacheableRoute
 from lahella_bridge.web.deps import SessionDep
 from lahella_bridge.web.filters import reject_unknown_parameters
 
 router = APIRouter(
-    prefix="/v1/changes", tags=["changes"], dependencies=[Depends(reject_unknown_parameters)]
+    prefix="/v1/changes",
+    tags=["changes"],
+    dependencies=[Depends(reject_unknown_parameters)],
+    route_class=CacheableRoute,
 )
 
 

@@ -14,10 +14,16 @@ from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.feeds.ical import render_calendar
 from lahella_bridge.feeds.jsonld import events_jsonld
 from lahella_bridge.store import event_reads
+from lahella_bridge.web.cacheable import CacheableRoute
 from lahella_bridge.web.deps import LangDep, PageDep, QueryTime, SessionDep, page_links
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 
-router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(reject_unknown_parameters)])
+router = APIRouter(
+    prefix="/v1",
+    tags=["events"],
+    dependencies=[Depends(reject_unknown_parameters)],
+    route_class=CacheableRoute,
+)
 MAX_WINDOW = timedelta(days=366)
 ICS_LIMIT = 5000
 

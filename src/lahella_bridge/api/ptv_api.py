@@ -13,12 +13,16 @@ from fastapi.responses import JSONResponse
 from lahella_bridge.errors import InvalidParameter, NotFound
 from lahella_bridge.store import ptv_reads
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.cacheable import CacheableRoute
 from lahella_bridge.web.deps import MAX_PAGE, QueryTime, SessionDep, require_page
 from lahella_bridge.web.filters import reject_unknown_parameters
 from lahella_bridge.web.openapi import opens_first_item
 
 router = APIRouter(
-    prefix="/ptv/v11", tags=["ptv"], dependencies=[Depends(reject_unknown_parameters)]
+    prefix="/ptv/v11",
+    tags=["ptv"],
+    dependencies=[Depends(reject_unknown_parameters)],
+    route_class=CacheableRoute,
 )
 GUID_PAGE_SIZE = 1000
 FULL_PAGE_SIZE = 100

@@ -18,10 +18,15 @@ from lahella_bridge.embed.views import UI, card, pick, qr_svg, record_summary
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.store import activity_reads
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.web.cacheable import CacheableRoute
 from lahella_bridge.web.deps import Lang, LangDep, SessionDep
 from lahella_bridge.web.filters import FilterParams, FiltersDep, reject_unknown_parameters
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(reject_unknown_parameters)])
+router = APIRouter(dependencies=[Depends(reject_unknown_parameters)])
+# The widget is published data, cached like the feeds; the referral pages are not cached.
+# Both join `router` at the end of the module.
+widget = APIRouter(include_in_schema=False, route_class=CacheableRoute)
+referral_pages = APIRouter(include_in_schema=False)
 templates = Environment(
     loader=PackageLoader("lahella_bridge.embed", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -166,7 +171,7 @@ def embed_language(
     return lang or "fi"
 
 
-@router.get("/embed/activities", response_class=HTMLResponse)
+@widget.get("/embed/activities", response_class=HTMLResponse)
 async def embed_activities(
     request: Request,
     session: SessionDep,
@@ -189,7 +194,7 @@ async def embed_activities(
     )
 
 
-@router.get("/embed/widget.js")
+@widget.get("/embed/widget.js")
 async def widget_script() -> Response:
     """`<script src=".../embed/widget.js" data-...>`: renders into `[data-lahella-bridge]`."""
     script = resources.files("lahella_bridge.embed").joinpath("static", "widget.js")
@@ -200,7 +205,7 @@ async def widget_script() -> Response:
     )
 
 
-@router.get("/embed/frame.js")
+@widget.get("/embed/frame.js")
 async def frame_script() -> Response:
     """Progressive enhancement inside the iframe: auto-submit and height reports."""
     script = resources.files("lahella_bridge.embed").joinpath("static", "frame.js")
@@ -219,7 +224,7 @@ def _segment_steps(segment: str | None, lang: str) -> list[tuple[str, str]]:
     return [pick(step.labels, lang) for step in taxonomy().steps_for_segment(segment)]
 
 
-@router.get("/referral", response_class=HTMLResponse)
+@referral_pages.get("/referral", response_class=HTMLResponse)
 async def referral(
     request: Request,
     session: SessionDep,
@@ -276,7 +281,7 @@ async def _sheet_context(
     }
 
 
-@router.get("/referral/sheet", response_class=HTMLResponse)
+@referral_pages.get("/referral/sheet", response_class=HTMLResponse)
 async def referral_sheet(
     session: SessionDep,
     lang: LangDep,
@@ -286,3 +291,7 @@ async def referral_sheet(
     """The printable client sheet (A4 print CSS, large type, QR codes) and the record text."""
     context = await _sheet_context(session, ids, segment, lang)
     return _html("sheet.html", OWN_PAGES_ONLY, ui=UI[lang], lang=lang, **context)
+
+
+router.include_router(widget)
+router.include_router(referral_pages)

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from lahella_bridge.errors import BridgeError
+from lahella_bridge.web.cacheable import CacheableRoute
 
 MAX_TEXT = 200  # as /v1's `q`: a free-text search longer than this is refused
 
@@ -62,8 +62,9 @@ def _validation_detail(error: RequestValidationError) -> str:
     return "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in error.errors())
 
 
-class ProfileRoute(APIRoute):
-    """Answers FastAPI's own parameter checks (types, lengths) in the profile's shape."""
+class ProfileRoute(CacheableRoute):
+    """Answers FastAPI's own parameter checks (types, lengths) in the profile's shape. The
+    profiles publish the feeds' data: cacheable like them."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

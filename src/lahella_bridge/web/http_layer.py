@@ -11,12 +11,14 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
+from starlette.routing import BaseRoute
 
 from lahella_bridge import metrics
+from lahella_bridge.web.cacheable import cacheable_paths
 from lahella_bridge.web.origin import PublicOrigin, base_url_of, unknown_host_problem
 from lahella_bridge.web.response_cache import CachedResponse, ResponseCache, VersionProbe
 
@@ -27,7 +29,6 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-CACHEABLE_PREFIXES = ("/v1/", "/ptv/", "/linkedevents/", "/hsds", "/embed/")
 VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
 FOLLOW_TIMEOUT_S = 30.0  # how long a request waits for an identical one being computed
 KEPT_ON_304 = (b"etag", b"cache-control", b"vary", b"x-request-id")
@@ -78,10 +79,19 @@ async def _refuse_host(scope: Scope, send: Send, request_id: bytes) -> int:
 
 
 class HttpLayer:
+    """`routes`: the app's routes, whose declarations (`web.cacheable`) say which GETs the
+    cache may answer; without them (a bare ASGI app) every GET may be cached."""
+
     def __init__(
-        self, app: App, version: VersionProbe, cache: ResponseCache, origin: PublicOrigin
+        self,
+        app: App,
+        version: VersionProbe,
+        cache: ResponseCache,
+        origin: PublicOrigin,
+        routes: Sequence[BaseRoute] | None = None,
     ) -> None:
         self.app, self.version, self.cache, self.origin = app, version, cache, origin
+        self.cacheable = (lambda path: True) if routes is None else cacheable_paths(routes)
         # Misses being computed: a second request for the same key waits for the first
         # instead of computing it again (a calendar feed takes seconds).
         self._inflight: dict[tuple[Any, ...], asyncio.Event] = {}
@@ -122,7 +132,7 @@ class HttpLayer:
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, request_id: bytes, status: list[int]
     ) -> None:
-        cacheable = scope["method"] == "GET" and scope["path"].startswith(CACHEABLE_PREFIXES)
+        cacheable = scope["method"] == "GET" and self.cacheable(scope["path"])
         key = None
         if cacheable and (version := await self.version.current()) is not None:
             key = (
