@@ -8,18 +8,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.models import Activity, Occurrence, Organisation
 from lahella_bridge.store.activity_reads import activities_by_ids
-from lahella_bridge.store.conditions import ActivityFilters, activity_conditions, area_conditions
+from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
 from lahella_bridge.store.sessions import (
     count_all,
     occurrences_by_id,
     session_branches,
-    session_in_area,
-    session_in_towns,
+    session_counts_in,
+    without_place,
 )
 
 
@@ -70,16 +70,14 @@ async def list_events(
         count, ids = await _calendar_page(session, filters, start, end, limit, offset)
         found = await occurrences_by_id(session, ids)
         return count, await _with_activities(session, [found[i] for i in ids if i in found])
+    # The session's own place decides, so a multi-town activity lists where it meets.
+    codes = [filters.municipality] if filters.municipality else []
     conditions = [
-        *activity_conditions(replace(filters, municipality=None, bbox=None, near=None)),
+        *activity_conditions(without_place(filters)),
+        *session_counts_in(codes, filters),
         Occurrence.starts >= start,
         Occurrence.starts < end,
     ]
-    # The session's own place decides, so a multi-town activity lists where it meets.
-    if filters.municipality is not None:
-        codes = [filters.municipality]
-        conditions.append(or_(*session_in_towns(codes, Activity.municipalities.overlap(codes))))
-    conditions += [or_(*session_in_area(area)) for area in area_conditions(filters)]
     total = await session.scalar(
         select(func.count())
         .select_from(Occurrence)

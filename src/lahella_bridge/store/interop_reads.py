@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,8 @@ from lahella_bridge.store.sessions import (
     count_all,
     occurrences_by_id,
     session_branches,
-    session_in_towns,
+    session_counts_in,
+    without_place,
 )
 
 
@@ -172,13 +173,15 @@ async def linked_events(
     """Single, recurring (super) and sub events of matching activities, in one SQL union."""
     if _linked_calendar_only(query):
         return await _linked_calendar(session, query, limit, offset)
-    where = _event_activity_conditions(query)
     codes = list(query.municipalities)
     # A session is where it meets; a recurring whole is wherever its activity is.
-    session_place = (
-        [or_(*session_in_towns(codes, Activity.municipalities.overlap(codes)))] if codes else []
-    )
-    activity_place = [Activity.municipalities.overlap(codes)] if codes else []
+    session_where = [
+        *_event_activity_conditions(replace(query, filters=without_place(query.filters))),
+        *session_counts_in(codes, query.filters),
+    ]
+    activity_where = _event_activity_conditions(query)
+    if codes:
+        activity_where.append(Activity.municipalities.overlap(codes))
     sessions = (
         select(
             case((Activity.occurrence_count == 1, literal("single")), else_=literal("sub")).label(
@@ -190,7 +193,7 @@ async def linked_events(
             func.coalesce(Occurrence.ends, Occurrence.starts).label("ends"),
         )
         .join(Activity, Activity.id == Occurrence.activity_id)
-        .where(*where, *session_place, Activity.deleted_at.is_(None))
+        .where(*session_where, Activity.deleted_at.is_(None))
     )
     supers = select(
         case((Activity.deleted_at.is_not(None), literal("deleted")), else_=literal("super")).label(
@@ -201,8 +204,7 @@ async def linked_events(
         Activity.first_starts.label("starts"),
         Activity.last_ends.label("ends"),
     ).where(
-        *where,
-        *activity_place,
+        *activity_where,
         or_(Activity.occurrence_count > 1, Activity.deleted_at.is_not(None)),
     )
     events = union_all(sessions, supers).subquery()

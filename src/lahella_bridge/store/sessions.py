@@ -4,13 +4,14 @@ wherever its activity is; /v1/events and the Linked Events calendar both ask it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.models import Activity, Occurrence, ServiceChannel
-from lahella_bridge.store.conditions import channel_within
+from lahella_bridge.store.conditions import ActivityFilters, area_conditions, channel_within
 
 
 def _where_session_counts(own_place: Any, placeless: Any, activity_place: Any) -> list[Any]:
@@ -19,7 +20,7 @@ def _where_session_counts(own_place: Any, placeless: Any, activity_place: Any) -
     return [own_place, and_(placeless, activity_place)]
 
 
-def session_in_towns(codes: Sequence[str], activity_in_towns: Any) -> list[Any]:
+def _session_in_towns(codes: Sequence[str], activity_in_towns: Any) -> list[Any]:
     return _where_session_counts(
         Occurrence.municipality.in_(list(codes)),
         Occurrence.municipality.is_(None),
@@ -27,12 +28,27 @@ def session_in_towns(codes: Sequence[str], activity_in_towns: Any) -> list[Any]:
     )
 
 
-def session_in_area(area: Any) -> list[Any]:
+def _session_in_area(area: Any) -> list[Any]:
     """`area`, a condition on one channel, as the alternatives of a session meeting there."""
     own = select(ServiceChannel.id).where(ServiceChannel.id == Occurrence.channel_id, area)
     return _where_session_counts(
         own.exists(), Occurrence.channel_id.is_(None), channel_within(area)
     )
+
+
+def session_counts_in(codes: Sequence[str], filters: ActivityFilters) -> list[Any]:
+    """Conditions on a session joined to its activity: it counts in one of the towns `codes`
+    (none: any) and within each area of `filters`, however far its activity's other places."""
+    conditions = []
+    if codes:
+        activity_in_towns = Activity.municipalities.overlap(list(codes))
+        conditions.append(or_(*_session_in_towns(codes, activity_in_towns)))
+    return conditions + [or_(*_session_in_area(area)) for area in area_conditions(filters)]
+
+
+def without_place(filters: ActivityFilters) -> ActivityFilters:
+    """The filters an activity answers for its sessions: all but where they meet."""
+    return replace(filters, municipality=None, bbox=None, near=None)
 
 
 def session_branches(
@@ -49,7 +65,7 @@ def session_branches(
     activity_in_towns = Occurrence.activity_id.in_(
         select(Activity.id).where(Activity.municipalities.overlap(list(codes)))
     )
-    return [and_(*conditions, where) for where in session_in_towns(codes, activity_in_towns)]
+    return [and_(*conditions, where) for where in _session_in_towns(codes, activity_in_towns)]
 
 
 async def count_all(session: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
