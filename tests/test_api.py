@@ -11,7 +11,7 @@ import pytest
 from icalendar import Calendar
 from openapi_schema_validator import OAS31Validator
 
-from lahella_bridge import ptv
+from lahella_bridge import ptv_acceptance
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.upstream import SampleUpstream
 from tests.conftest import ADMIN_KEY
@@ -351,7 +351,7 @@ async def test_ptv_endpoints_serve_schema_valid_bodies(api: httpx.AsyncClient) -
         service_validator.validate(body)
     channels = (await api.get("/ptv/v11/ServiceChannel/list/area/Municipality/code/564")).json()
     for channel in channels["itemList"]:
-        validator(ptv.CHANNEL_SCHEMAS[channel["serviceChannelType"]]).validate(channel)
+        validator(ptv_acceptance.CHANNEL_SCHEMAS[channel["serviceChannelType"]]).validate(channel)
     orgs = (await api.get("/ptv/v11/Organization")).json()
     org = (await api.get(f"/ptv/v11/Organization/{orgs['itemList'][0]['id']}")).json()
     validator("V10VmOpenApiOrganization").validate(org)

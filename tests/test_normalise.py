@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator
 
-from lahella_bridge import ptv
+from lahella_bridge import ptv_acceptance
 from lahella_bridge.normalise import Context, UnusableRecord, normalise
 from lahella_bridge.richtext import html_to_text, sanitise_html
 from lahella_bridge.sample.data import generate, now_for
@@ -26,7 +26,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 
 def validator(schema_name: str) -> OAS30Validator:
-    document = ptv.schema_document()
+    document = ptv_acceptance.schema_document()
     return OAS30Validator(
         {**document["components"]["schemas"][schema_name], "components": document["components"]}
     )
@@ -55,13 +55,13 @@ def test_every_ptv_object_validates_and_has_what_ptv_needs_to_accept_it() -> Non
     problems: list[str] = []
     for item in results:
         service.validate(item.ptv)
-        problems += ptv.acceptance_problems("Service", item.ptv)
+        problems += ptv_acceptance.acceptance_problems("Service", item.ptv)
         assert item.organisation is not None
         organisation.validate(item.organisation.ptv)
-        problems += ptv.acceptance_problems("Organization", item.organisation.ptv)
+        problems += ptv_acceptance.acceptance_problems("Organization", item.organisation.ptv)
         for channel in item.channels:
-            validator(ptv.CHANNEL_SCHEMAS[channel.channel_type]).validate(channel.ptv)
-            problems += ptv.acceptance_problems(channel.channel_type, channel.ptv)
+            validator(ptv_acceptance.CHANNEL_SCHEMAS[channel.channel_type]).validate(channel.ptv)
+            problems += ptv_acceptance.acceptance_problems(channel.channel_type, channel.ptv)
     assert problems == []
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lahella_bridge import ptv
+from lahella_bridge import ptv_acceptance
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
 from lahella_bridge.dedupe import match_keys, normal_text, supplement, without_supplement
@@ -65,7 +65,10 @@ def test_every_sample_ptv_body_validates_against_the_v11_schema() -> None:
     sample = generate_ptv()
     checks = (
         [("V11VmOpenApiService", s) for s in sample.services.values()]
-        + [(ptv.CHANNEL_SCHEMAS[c["serviceChannelType"]], c) for c in sample.channels.values()]
+        + [
+            (ptv_acceptance.CHANNEL_SCHEMAS[c["serviceChannelType"]], c)
+            for c in sample.channels.values()
+        ]
         + [("V10VmOpenApiOrganization", o) for o in sample.organizations.values()]
     )
     problems = [
@@ -385,7 +388,7 @@ async def test_with_only_the_ptv_source_a_newcomer_gets_a_working_service(
     channel_ids = [c["serviceChannel"]["id"] for c in service["serviceChannels"]]
     for channel_id in channel_ids:
         channel = (await api.get(f"/ptv/v11/ServiceChannel/{channel_id}")).json()
-        schema = ptv.CHANNEL_SCHEMAS[channel["serviceChannelType"]]
+        schema = ptv_acceptance.CHANNEL_SCHEMAS[channel["serviceChannelType"]]
         assert not list(validator(schema).iter_errors(channel))
 
 

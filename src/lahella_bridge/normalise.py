@@ -18,6 +18,7 @@ from lahella_bridge import dedupe, ptv
 from lahella_bridge.richtext import html_to_text, plain_line, sanitise_html, strip_nul
 from lahella_bridge.schedule import Session, expand
 from lahella_bridge.taxonomy import Features, Placement, Reason, classify, taxonomy
+from lahella_bridge.tm35fin import wgs84_to_tm35fin
 from lahella_bridge.upstream.schemas import (
     Channel,
     Contact,
@@ -491,7 +492,7 @@ def _street_address(document: dict[str, Any]) -> ptv.AddressLocation | None:
     location = document.get("location")
     lat = lon = None
     if location:
-        northing, easting = ptv.wgs84_to_tm35fin(location["lon"], location["lat"])
+        northing, easting = wgs84_to_tm35fin(location["lon"], location["lat"])
         lat, lon = f"{northing:.3f}", f"{easting:.3f}"
     municipality = document.get("municipality")
     return ptv.AddressLocation(

@@ -29,8 +29,10 @@ from lahella_bridge.normalise import (
     terms_with_reasons,
     valid_business_id,
 )
+from lahella_bridge.ptv_acceptance import CHANNEL_SCHEMAS, declared_only
 from lahella_bridge.richtext import html_to_text, plain_line, strip_nul
 from lahella_bridge.taxonomy import Placement, PtvFeatures, classify_ptv, taxonomy
+from lahella_bridge.tm35fin import tm35fin_to_wgs84
 from lahella_bridge.upstream.ptv_schemas import (
     PUBLISHED,
     LocalizedItem,
@@ -121,7 +123,7 @@ def _organisation(
     org_id, key = business_identity(business_id) if business_id else (ptv_uuid, upstream_id)
     url = _first_valid(safe_url, (w.url for w in source.webPages)) if source else None
     email = _first_valid(safe_email, (e.value for e in source.emails)) if source else None
-    body = ptv.declared_only("V10VmOpenApiOrganization", raw_organisation or {})
+    body = declared_only("V10VmOpenApiOrganization", raw_organisation or {})
     if not body:
         body = ptv.Organization(
             id=org_id,
@@ -169,9 +171,7 @@ def _channel_document(channel: PtvChannel, channel_id: uuid.UUID) -> dict[str, A
             address["city"] = (offices.get("fi") or next(iter(offices.values()))).title()
         municipality = street.municipality.code if street.municipality else None
         try:
-            point = ptv.tm35fin_to_wgs84(
-                float(street.latitude or ""), float(street.longitude or "")
-            )
+            point = tm35fin_to_wgs84(float(street.latitude or ""), float(street.longitude or ""))
         except ValueError:
             point = None
         location = {"lon": round(point[0], 6), "lat": round(point[1], 6)} if point else None
@@ -202,8 +202,8 @@ def _channel(
     # A PTV channel serves many services; each of ours gets its own row and id.
     channel_id = ptv.stable_id("channel", SOURCE, f"{service_id}:{channel.id}")
     document = _channel_document(channel, channel_id)
-    schema = ptv.CHANNEL_SCHEMAS.get(channel.serviceChannelType or "", "V11VmOpenApiWebPageChannel")
-    body = ptv.declared_only(schema, raw)
+    schema = CHANNEL_SCHEMAS.get(channel.serviceChannelType or "", "V11VmOpenApiWebPageChannel")
+    body = declared_only(schema, raw)
     body["id"] = str(channel_id)
     body["services"] = [{"service": {"id": str(service_id), "name": service_name}}]
     location = document["location"]
@@ -286,7 +286,7 @@ def normalise_ptv(raw: Any, context: Context) -> NormalisedActivity:
     municipalities = _municipalities(service, channels)
     is_free = {"FreeOfCharge": True, "Chargeable": False}.get(service.serviceChargeType or "")
     url = context.ptv_service_url_template.format(id=service.id)
-    body = ptv.declared_only("V11VmOpenApiService", raw["service"])
+    body = declared_only("V11VmOpenApiService", raw["service"])
     body["serviceChannels"] = [
         {"serviceChannel": {"id": str(c.id), "name": names.get("fi")}} for c, _ in built
     ]

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from lahella_bridge.ptv import wgs84_to_tm35fin
 from lahella_bridge.sample.data import (
     ORGANISATIONS,
     PLACES,
@@ -21,6 +20,7 @@ from lahella_bridge.sample.data import (
     organisation_index,
 )
 from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.tm35fin import wgs84_to_tm35fin
 
 NAMESPACE = uuid.UUID("0c5b7d4e-2f1a-5b3c-8d9e-a1b2c3d4e5f6")
 COUNTY = ("Pohjois-Pohjanmaan hyvinvointialue", "Norra Österbottens välfärdsområde", "3221308-6")
