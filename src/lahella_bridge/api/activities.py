@@ -22,7 +22,7 @@ from lahella_bridge.store import activity_reads
 from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.cacheable import CacheableRoute
-from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, page_links, pick
+from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, label_in, page_links
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 from lahella_bridge.web.openapi import opens_first_item
 
@@ -121,7 +121,7 @@ class StageOut(TermOut):
 def _term_out(term: Any, lang: str, counts: dict[str, int]) -> TermOut:
     return TermOut(
         slug=term.slug,
-        label=pick(term.labels, lang),
+        label=label_in(term.labels, lang),
         labels=term.labels,
         activities=counts.get(term.slug, 0),
     )
@@ -212,7 +212,7 @@ async def list_municipalities(session: SessionDep, lang: LangDep) -> list[Munici
     return [
         MunicipalityOut(
             code=m.code,
-            name=pick(m.labels, lang),
+            name=label_in(m.labels, lang),
             labels=m.labels,
             activities=counts.get(m.code, 0),
         )
@@ -238,9 +238,9 @@ async def list_segments(lang: LangDep) -> list[SegmentOut]:
     return [
         SegmentOut(
             slug=s.slug,
-            label=pick(s.labels, lang),
+            label=label_in(s.labels, lang),
             steps=[
-                {"slug": step.slug, "text": pick(step.labels, lang)}
+                {"slug": step.slug, "text": label_in(step.labels, lang)}
                 for step in tax.steps_for_segment(s.slug)
             ],
         )

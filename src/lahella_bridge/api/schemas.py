@@ -12,7 +12,7 @@ from lahella_bridge.models import Activity, Occurrence, Organisation
 from lahella_bridge.normalise import public_url
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.web.deps import pick
+from lahella_bridge.web.deps import label_in
 
 T = TypeVar("T")
 
@@ -269,7 +269,7 @@ class OrganisationOut(BaseModel):
 
 
 def _label(labels: dict[str, str] | None, lang: str) -> str | None:
-    return pick(labels, lang)
+    return label_in(labels, lang)
 
 
 def terms(entries: list[dict[str, Any]], kind: str, lang: str) -> list[TermRef]:
@@ -317,12 +317,14 @@ def place(channel: dict[str, Any], lang: str) -> Place:
         municipality=channel.get("municipality"),
         lat=location.get("lat"),
         lon=location.get("lon"),
-        summary=pick(channel.get("summary"), lang),
-        registration=pick(channel.get("registration"), lang),
+        summary=label_in(channel.get("summary"), lang),
+        registration=label_in(channel.get("registration"), lang),
         registration_required=channel.get("registration_required"),
         registration_url=channel.get("registration_url"),
         registration_email=channel.get("registration_email"),
-        accessibility=[pick(a.get("label"), lang) or a["code"] for a in channel["accessibility"]],
+        accessibility=[
+            label_in(a.get("label"), lang) or a["code"] for a in channel["accessibility"]
+        ],
     )
 
 
@@ -339,8 +341,8 @@ def activity_summary(row: Activity, lang: str, upcoming: list[Occurrence]) -> di
     return {
         "id": row.id,
         "kind": row.kind,
-        "name": pick(doc["name"], lang) or "",
-        "summary": pick(doc["summary"], lang),
+        "name": label_in(doc["name"], lang) or "",
+        "summary": label_in(doc["summary"], lang),
         "type": doc["type"]["code"],
         "organisation": doc.get("organisation"),
         "stages": terms(doc["stages"], "stage", lang),
@@ -366,14 +368,14 @@ def activity_detail(row: Activity, lang: str, upcoming: list[Occurrence]) -> dic
     doc = row.document
     return {
         **activity_summary(row, lang, upcoming),
-        "description": pick(doc["description"], lang),
-        "description_html": pick(doc["description_html"], lang),
-        "pricing": pick(doc["pricing"], lang),
+        "description": label_in(doc["description"], lang),
+        "description_html": label_in(doc["description_html"], lang),
+        "pricing": label_in(doc["pricing"], lang),
         "target_groups": codes(doc["target_groups"], "target_groups", lang),
         "life_events": codes(doc["life_events"], "life_events", lang),
         "service_classes": codes(doc["service_classes"], "service_classes", lang),
         "contacts": [
-            Contact(type=c["type"], value=c["value"], label=pick(c["label"], lang))
+            Contact(type=c["type"], value=c["value"], label=label_in(c["label"], lang))
             for c in doc["contacts"]
         ],
         "translations": {k: doc[k] for k in ("name", "summary", "description") if doc.get(k)},
@@ -387,8 +389,8 @@ def event_of(occurrence: Occurrence, row: Activity, lang: str) -> dict[str, Any]
     return {
         "id": f"{row.id}:{occurrence.starts.astimezone(HELSINKI):%Y%m%dT%H%M}",
         "activity_id": row.id,
-        "name": pick(doc["name"], lang) or "",
-        "summary": pick(doc["summary"], lang),
+        "name": label_in(doc["name"], lang) or "",
+        "summary": label_in(doc["summary"], lang),
         "starts": occurrence.starts.astimezone(HELSINKI),
         "ends": occurrence.ends.astimezone(HELSINKI) if occurrence.ends else None,
         "place": place(channel, lang) if channel else None,

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from lahella_bridge.embed.views import UI, card, pick, qr_svg, record_summary
+from lahella_bridge.embed.views import UI, card, label_with_language, qr_svg, record_summary
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.store import activity_reads
 from lahella_bridge.taxonomy import taxonomy
@@ -73,12 +73,16 @@ def _options(lang: str) -> dict[str, Any]:
     tax = taxonomy()
     return {
         "municipalities": [
-            (m.code, *pick(m.labels, lang))
-            for m in sorted(tax.municipalities.values(), key=lambda m: pick(m.labels, lang)[0])
+            (m.code, *label_with_language(m.labels, lang))
+            for m in sorted(
+                tax.municipalities.values(), key=lambda m: label_with_language(m.labels, lang)[0]
+            )
         ],
-        "stages": [(s.slug, *pick(s.labels, lang)) for s in tax.stages],
-        "themes": [(t.slug, *pick(t.labels, lang)) for t in tax.themes],
-        "activity_types": [(t.slug, *pick(t.labels, lang)) for t in tax.activity_types],
+        "stages": [(s.slug, *label_with_language(s.labels, lang)) for s in tax.stages],
+        "themes": [(t.slug, *label_with_language(t.labels, lang)) for t in tax.themes],
+        "activity_types": [
+            (t.slug, *label_with_language(t.labels, lang)) for t in tax.activity_types
+        ],
     }
 
 
@@ -105,7 +109,7 @@ def _grouped(
     ordered = []
     for theme in taxonomy().themes:
         if theme.slug in groups:
-            label, label_lang = pick(theme.labels, lang)
+            label, label_lang = label_with_language(theme.labels, lang)
             ordered.append(
                 {
                     "slug": theme.slug,
@@ -125,7 +129,7 @@ def _chain(counts: dict[str, int], lang: str) -> list[dict[str, Any]]:
     """The service-chain stages as buttons, each with the count of what it leads to."""
     chain = []
     for stage in taxonomy().stages:
-        label, label_lang = pick(stage.labels, lang)
+        label, label_lang = label_with_language(stage.labels, lang)
         chain.append(
             {
                 "slug": stage.slug,
@@ -221,7 +225,9 @@ def _segment_steps(segment: str | None, lang: str) -> list[tuple[str, str]]:
         return []
     if segment not in {s.slug for s in taxonomy().segments}:
         raise InvalidParameter(f"segment: unknown value {segment!r}")
-    return [pick(step.labels, lang) for step in taxonomy().steps_for_segment(segment)]
+    return [
+        label_with_language(step.labels, lang) for step in taxonomy().steps_for_segment(segment)
+    ]
 
 
 @referral_pages.get("/referral", response_class=HTMLResponse)
@@ -236,7 +242,7 @@ async def referral(
     """A professional picks the client's segment, searches and chooses activities."""
     steps = _segment_steps(segment, lang)
     context = await _listing(request, session, filters, lang, page)
-    segments = [(s.slug, *pick(s.labels, lang)) for s in taxonomy().segments]
+    segments = [(s.slug, *label_with_language(s.labels, lang)) for s in taxonomy().segments]
     return _html(
         "referral.html",
         OWN_PAGES_ONLY,

@@ -180,7 +180,7 @@ WEEKDAYS = {
 }
 
 
-def pick(labels: dict[str, str] | None, lang: str) -> tuple[str, str]:
+def label_with_language(labels: dict[str, str] | None, lang: str) -> tuple[str, str]:
     """(text, its language): the requested language, else fi -> sv -> en."""
     return localised(labels, lang) or ("", lang)
 
@@ -218,20 +218,20 @@ def card(document: dict[str, Any], upcoming: list[Any], lang: str) -> dict[str, 
     """Everything one activity card shows, in `lang` where the upstream has it."""
     tax = taxonomy()
     ui = UI[lang]
-    name, name_lang = pick(document["name"], lang)
-    summary, summary_lang = pick(document["summary"], lang)
+    name, name_lang = label_with_language(document["name"], lang)
+    summary, summary_lang = label_with_language(document["summary"], lang)
     channels = document["channels"]
     contacts = document["contacts"]
-    registration, registration_lang = pick(document.get("registration"), lang)
+    registration, registration_lang = label_with_language(document.get("registration"), lang)
     for channel in channels:
         if not registration:
-            registration, registration_lang = pick(channel.get("registration"), lang)
+            registration, registration_lang = label_with_language(channel.get("registration"), lang)
     themes = [
-        pick(t.labels, lang)
+        label_with_language(t.labels, lang)
         for entry in document["themes"]
         if (t := tax.theme(entry["slug"])) is not None
     ]
-    pricing, pricing_lang = pick(document.get("pricing"), lang)
+    pricing, pricing_lang = label_with_language(document.get("pricing"), lang)
     price = pricing or (
         ui["free"] if document["is_free"] else ui["paid"] if document["is_free"] is False else ""
     )

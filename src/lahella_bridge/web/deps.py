@@ -85,8 +85,9 @@ def language(
 LangDep = Annotated[Lang, Depends(language)]
 
 
-def pick(labels: dict[str, str] | None, lang: str) -> str | None:
-    """The text in `lang`, falling back fi -> sv -> en per field."""
+def label_in(labels: dict[str, str] | None, lang: str) -> str | None:
+    """The text in `lang`, falling back fi -> sv -> en per field (`localised`), then to
+    any language the labels have; None when they have none."""
     found = localised(labels, lang)
     if found is not None:
         return found[0]

@@ -37,7 +37,8 @@ def _compact(value: Any) -> Any:
     return value
 
 
-def pick(labels: dict[str, str] | None) -> str:
+def finnish_label(labels: dict[str, str] | None) -> str:
+    """HSDS has one text per field: Finnish, else Swedish, else English (`localised`)."""
     found = localised(labels)
     return found[0] if found else ""
 
@@ -71,8 +72,8 @@ def term_object(kind: str, term: Term) -> dict[str, Any]:
         {
             "id": term_id(kind, term.slug),
             "code": f"{kind}:{term.slug}",
-            "name": pick(term.labels),
-            "description": f"{kind}: {term.labels.get('en') or pick(term.labels)}",
+            "name": finnish_label(term.labels),
+            "description": f"{kind}: {term.labels.get('en') or finnish_label(term.labels)}",
             "taxonomy": "pohde",
             "taxonomy_id": str(TAXONOMY_ID),
             "language": "fi",
@@ -164,7 +165,7 @@ def service_at_location(
             "id": sal_id,
             "service_id": service_id,
             "location_id": location["id"],
-            "description": pick(channel.get("summary")),
+            "description": finnish_label(channel.get("summary")),
             "location": location,
             "schedules": _schedules(service_id, channel, sal_id),
             "service": with_service,
@@ -187,14 +188,14 @@ def service_object(
     base: dict[str, Any] = {
         "id": service_id,
         "organization_id": org.get("id"),
-        "name": pick(document["name"]),
+        "name": finnish_label(document["name"]),
         "alternate_name": document["name"].get("sv"),
-        "description": pick(document["description"]) or pick(document["summary"]),
+        "description": finnish_label(document["description"]) or finnish_label(document["summary"]),
         "url": public_url(document),
         "email": next((c["value"] for c in document["contacts"] if c["type"] == "email"), None),
         "status": "active",
-        "fees_description": pick(document.get("pricing")),
-        "application_process": pick(document.get("registration")),
+        "fees_description": finnish_label(document.get("pricing")),
+        "application_process": finnish_label(document.get("registration")),
         "last_modified": modified.isoformat(),
     }
     if organisation is not None:
@@ -218,7 +219,7 @@ def service_object(
                 "id": derived_id("area", service_id, code),
                 "service_id": service_id,
                 "extent_type": "municipality",
-                "name": pick(taxonomy().municipalities[code].labels),
+                "name": finnish_label(taxonomy().municipalities[code].labels),
             }
             for code in document["municipalities"]
         ]
