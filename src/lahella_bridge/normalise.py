@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from lahella_bridge import dedupe, ptv
 from lahella_bridge.richtext import html_to_text, plain_line, sanitise_html, strip_nul
-from lahella_bridge.schedule import Session, expand
+from lahella_bridge.schedule import SessionTime, expand
 from lahella_bridge.taxonomy import Features, Placement, Reason, classify, taxonomy
 from lahella_bridge.tm35fin import wgs84_to_tm35fin
 from lahella_bridge.upstream.schemas import (
@@ -386,7 +386,7 @@ def _channel_texts(built: _Built, channel: Channel, attribute: str) -> Labels:
 
 def _build_channel(
     built: _Built, channel: Channel, index: int
-) -> tuple[NormalisedChannel, dict[str, Any], list[Session]]:
+) -> tuple[NormalisedChannel, dict[str, Any], list[SessionTime]]:
     activity, tax = built.activity, taxonomy()
     kind = _channel_kind(channel)
     channel_id = ptv.stable_id("channel", SOURCE, f"{activity.key}:{channel.id or index}")
@@ -399,7 +399,7 @@ def _build_channel(
     summary = _channel_texts(built, channel, "summary")
     registration = _channel_texts(built, channel, "registration")
     schedule = _schedule_rows(channel)
-    sessions: list[Session] = []
+    sessions: list[SessionTime] = []
     window = (
         built.context.now - timedelta(days=built.context.past_days),
         built.context.now + timedelta(days=built.context.future_days),

@@ -19,14 +19,16 @@ _PERIOD_WEEKS = {"P1W": 1, "P2W": 2, "P3W": 3, "P4W": 4}
 
 
 @dataclass(frozen=True)
-class Session:
+class SessionTime:
+    """When one session of an activity meets, as its rule expands; its place comes later."""
+
     starts: datetime
     ends: datetime | None
 
 
 @dataclass(frozen=True)
 class Expansion:
-    sessions: list[Session]
+    sessions: list[SessionTime]
     problems: list[str]
 
 
@@ -77,7 +79,7 @@ def _sessions_on(
     zone: ZoneInfo,
     start: datetime,
     end: datetime,
-) -> list[Session]:
+) -> list[SessionTime]:
     sessions = []
     for begins, finishes in clocks:
         starts = _local(day, begins, zone)
@@ -85,7 +87,7 @@ def _sessions_on(
         if ends is not None and ends <= starts:
             ends += timedelta(days=1)
         if start <= starts < end:
-            sessions.append(Session(starts, ends))
+            sessions.append(SessionTime(starts, ends))
     return sessions
 
 
@@ -114,7 +116,7 @@ def _weekly(rule: ScheduleRule, start: datetime, end: datetime) -> Expansion:
     step_days = 7 * _PERIOD_WEEKS.get(period, 1)
     last = min(last, (end + timedelta(days=1)).astimezone(zone).date())
     earliest = max(first, (start - timedelta(days=1)).astimezone(zone).date())
-    sessions: list[Session] = []
+    sessions: list[SessionTime] = []
     for weekday, clocks in sorted(times.items()):
         # The first date on this weekday, then every period: no day-by-day walk.
         day = first + timedelta(days=(weekday - first.isoweekday()) % 7)
@@ -140,7 +142,7 @@ def _single(rule: ScheduleRule, start: datetime, end: datetime) -> Expansion:
     if ends is not None and ends < starts:
         return Expansion([], [f"rule type {rule.type!r} ends before it starts"])
     overlaps = starts < end and (ends or starts) >= start
-    return Expansion([Session(starts, ends)] if overlaps else [], [])
+    return Expansion([SessionTime(starts, ends)] if overlaps else [], [])
 
 
 def expand(rule: ScheduleRule, start: datetime, end: datetime) -> Expansion:
