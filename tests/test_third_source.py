@@ -21,7 +21,7 @@ from lahella_bridge.models import Activity
 from lahella_bridge.normalise import Context, NormalisedActivity, normalise
 from lahella_bridge.sample.data import generate, now_for
 from lahella_bridge.sources.base import Fetch, PastRuns, Source
-from lahella_bridge.upstream.client import SessionStore
+from lahella_bridge.upstream.client import LoginStore
 from lahella_bridge.upstream.completeness import SweepProgress
 from tests.conftest import TABLES
 
@@ -63,7 +63,7 @@ class MirrorSource:
 
     @asynccontextmanager
     async def fetch(
-        self, since: datetime | None, now: datetime, cookie_store: SessionStore
+        self, since: datetime | None, now: datetime, cookie_store: LoginStore
     ) -> AsyncIterator[Fetch]:
         transport = httpx.MockTransport(self.upstream.handle)
         async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test") as http:

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lahella_bridge.models import UpstreamSession
+from lahella_bridge.models import UpstreamLogin
 from lahella_bridge.sample.data import generate
 from lahella_bridge.sample.upstream import AUTH_COOKIE, SAMPLE_COOKIES, SampleUpstream
 from tests.conftest import lahella_source, make_harvester
@@ -21,7 +21,7 @@ def small_upstream(anchor: date) -> SampleUpstream:
 async def stored_tokens(engine: AsyncEngine) -> dict[str, str] | None:
     async with engine.connect() as connection:
         return await connection.scalar(
-            select(UpstreamSession.cookies).where(UpstreamSession.source == "lahella")
+            select(UpstreamLogin.cookies).where(UpstreamLogin.source == "lahella")
         )
 
 

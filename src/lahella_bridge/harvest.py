@@ -30,7 +30,7 @@ from lahella_bridge.sources.lahella import LahellaSource
 from lahella_bridge.sources.ptv import PtvSource
 from lahella_bridge.store import runs, writes
 from lahella_bridge.sweep import BATCH_SIZE, HarvestReport, Sweep, settle_sources
-from lahella_bridge.upstream.client import StoredSession
+from lahella_bridge.upstream.client import StoredLogin
 from lahella_bridge.upstream.completeness import SweepProgress
 from lahella_bridge.upstream.http import UpstreamError
 
@@ -185,7 +185,7 @@ class Harvester:
 
     async def _fetch(self, sweep: Sweep, since: datetime | None) -> Listing:
         """Feed every record of the source's listing to the sweep."""
-        cookie_store = _StoredSessions(sweep.sessions, sweep.source.name)
+        cookie_store = _StoredLogins(sweep.sessions, sweep.source.name)
         async with sweep.source.fetch(since, self.clock(), cookie_store) as fetch:
             await self._consume(fetch.records, fetch.progress, sweep)
             return fetch.listing()
@@ -276,23 +276,21 @@ class Harvester:
 
 
 @dataclass
-class _StoredSessions:
+class _StoredLogins:
     """A source's refreshed cookies in PostgreSQL, where every replica and the CronJob
     find them (saved at once: the refresh may have made the old token useless)."""
 
     sessions: async_sessionmaker[AsyncSession]
     source: str
 
-    async def load(self) -> StoredSession | None:
+    async def load(self) -> StoredLogin | None:
         async with self.sessions() as session:
-            row = await runs.upstream_session(session, self.source)
-        return None if row is None else StoredSession(*row)
+            row = await runs.upstream_login(session, self.source)
+        return None if row is None else StoredLogin(*row)
 
-    async def save(self, stored: StoredSession) -> None:
+    async def save(self, stored: StoredLogin) -> None:
         async with self.sessions.begin() as session:
-            await runs.keep_upstream_session(
-                session, self.source, stored.configured, stored.cookies
-            )
+            await runs.keep_upstream_login(session, self.source, stored.configured, stored.cookies)
 
 
 async def renormalise_stored(

@@ -197,9 +197,10 @@ class HarvestRun(Base):
     report: Mapped[Json] = mapped_column(JSONB, server_default="{}")
 
 
-class UpstreamSession(Base):
-    """An upstream's session cookies as last refreshed, for every replica and the CronJob;
-    `configured` fingerprints the configured cookies they grew from."""
+class UpstreamLogin(Base):
+    """An upstream's login (its cookies) as last refreshed, for every replica and the CronJob;
+    `configured` fingerprints the configured cookies they grew from. The table keeps its
+    older name, upstream_sessions: renaming it would need a migration and buys nothing."""
 
     __tablename__ = "upstream_sessions"
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.normalise import Context, NormalisedActivity
-from lahella_bridge.upstream.client import SessionStore
+from lahella_bridge.upstream.client import LoginStore
 from lahella_bridge.upstream.completeness import SweepProgress
 
 
@@ -80,7 +80,7 @@ class Source(Protocol):
         ...
 
     def fetch(
-        self, since: datetime | None, now: datetime, cookie_store: SessionStore
+        self, since: datetime | None, now: datetime, cookie_store: LoginStore
     ) -> AbstractAsyncContextManager[Fetch]:
         """The listing: in full when `since` is None, else what changed since then. The
         cookie store keeps a refreshed login (in PostgreSQL) for a source that has one."""

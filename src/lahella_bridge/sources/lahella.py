@@ -17,7 +17,7 @@ from lahella_bridge.normalise import Context, NormalisedActivity
 from lahella_bridge.normalise import normalise as normalise_lahella
 from lahella_bridge.sources.base import Fetch, PastRuns
 from lahella_bridge.store.quarantine import quarantine_key
-from lahella_bridge.upstream.client import ClientSettings, LahellaClient, SessionStore
+from lahella_bridge.upstream.client import ClientSettings, LahellaClient, LoginStore
 from lahella_bridge.upstream.schemas import Publication, raw_publication_state
 
 
@@ -64,7 +64,7 @@ class LahellaSource:
 
     @asynccontextmanager
     async def fetch(
-        self, since: datetime | None, now: datetime, cookie_store: SessionStore
+        self, since: datetime | None, now: datetime, cookie_store: LoginStore
     ) -> AsyncIterator[Fetch]:
         async with LahellaClient(self.client, self.transport, cookie_store) as lahella:
             yield Fetch(lahella.activities(), lahella.progress)

@@ -18,7 +18,7 @@ from lahella_bridge.normalise_ptv import normalise_ptv
 from lahella_bridge.sources.base import Fetch, Listing, PastRuns
 from lahella_bridge.store import writes
 from lahella_bridge.store.quarantine import ptv_record_key
-from lahella_bridge.upstream.client import SessionStore
+from lahella_bridge.upstream.client import LoginStore
 from lahella_bridge.upstream.ptv_client import PtvClient, PtvClientSettings
 from lahella_bridge.upstream.ptv_schemas import listed_areas
 
@@ -71,7 +71,7 @@ class PtvSource:
 
     @asynccontextmanager
     async def fetch(
-        self, since: datetime | None, now: datetime, cookie_store: SessionStore
+        self, since: datetime | None, now: datetime, cookie_store: LoginStore
     ) -> AsyncIterator[Fetch]:
         async with PtvClient(self.client, transport=self.transport) as client:
             records = (

@@ -1,4 +1,4 @@
-"""Harvest runs, the harvest lock, the data version and the upstream sessions: what a
+"""Harvest runs, the harvest lock, the data version and the upstream logins: what a
 harvest records about itself, apart from what it harvested."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from lahella_bridge.models import DataVersion, HarvestRun, UpstreamSession
+from lahella_bridge.models import DataVersion, HarvestRun, UpstreamLogin
 
 HARVEST_LOCK_ID = 0x1A4E11A1
 
@@ -36,26 +36,26 @@ async def harvest_running(session: AsyncSession) -> bool:
     return bool(held)
 
 
-async def upstream_session(session: AsyncSession, source: str) -> tuple[str, dict[str, str]] | None:
+async def upstream_login(session: AsyncSession, source: str) -> tuple[str, dict[str, str]] | None:
     """The source's refreshed cookies and the configured cookies' fingerprint, if any."""
     row = (
         await session.execute(
-            select(UpstreamSession.configured, UpstreamSession.cookies).where(
-                UpstreamSession.source == source
+            select(UpstreamLogin.configured, UpstreamLogin.cookies).where(
+                UpstreamLogin.source == source
             )
         )
     ).one_or_none()
     return None if row is None else (row.configured, dict(row.cookies))
 
 
-async def keep_upstream_session(
+async def keep_upstream_login(
     session: AsyncSession, source: str, configured: str, cookies: dict[str, str]
 ) -> None:
     values = {"configured": configured, "cookies": cookies, "refreshed_at": func.now()}
     await session.execute(
-        insert(UpstreamSession)
+        insert(UpstreamLogin)
         .values(source=source, **values)
-        .on_conflict_do_update(index_elements=[UpstreamSession.source], set_=values)
+        .on_conflict_do_update(index_elements=[UpstreamLogin.source], set_=values)
     )
 
 

@@ -2,7 +2,7 @@
 
 Paging is an async iterator so memory stays flat; items are deduplicated by `_key`
 and the sweep knows whether it saw as many distinct ids as the upstream's `total`.
-Refreshed session cookies go to a `SessionStore` (the database) so that every process
+Refreshed login cookies go to a `LoginStore` (the database) so that every process
 finds them.
 """
 
@@ -30,8 +30,8 @@ from lahella_bridge.upstream.schemas import ActivitiesPage
 __all__ = [
     "ClientSettings",
     "LahellaClient",
-    "SessionStore",
-    "StoredSession",
+    "LoginStore",
+    "StoredLogin",
     "SweepProgress",
     "UpstreamAuthError",
     "UpstreamError",
@@ -65,19 +65,19 @@ class ClientSettings:
 
 
 @dataclass(frozen=True)
-class StoredSession:
+class StoredLogin:
     """Refreshed token cookies, and the fingerprint of the configured cookies they grew from."""
 
     configured: str
     cookies: dict[str, str]
 
 
-class SessionStore(Protocol):
+class LoginStore(Protocol):
     """Where refreshed cookies are kept for every replica and the harvest job."""
 
-    async def load(self) -> StoredSession | None: ...
+    async def load(self) -> StoredLogin | None: ...
 
-    async def save(self, session: StoredSession) -> None: ...
+    async def save(self, login: StoredLogin) -> None: ...
 
 
 def _parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -93,9 +93,9 @@ def configured_fingerprint(header: str | None) -> str:
     return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
 
 
-def session_cookies(header: str | None, stored: StoredSession | None) -> dict[str, str]:
+def login_cookies(header: str | None, stored: StoredLogin | None) -> dict[str, str]:
     """The configured cookies with the refreshed tokens over them, while those grew from
-    exactly these configured cookies; a newly configured session wins over a stored one."""
+    exactly these configured cookies; a newly configured login wins over a stored one."""
     configured = _parse_cookie_header(header)
     if stored is None or stored.configured != configured_fingerprint(header):
         return configured
@@ -109,10 +109,10 @@ class LahellaClient(UpstreamHttp):
         self,
         settings: ClientSettings,
         transport: httpx.AsyncBaseTransport | None = None,
-        sessions: SessionStore | None = None,
+        logins: LoginStore | None = None,
     ) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.logins = logins
         origin = settings.base_url.rstrip("/")
         super().__init__(
             origin,
@@ -130,26 +130,24 @@ class LahellaClient(UpstreamHttp):
         )
 
     async def __aenter__(self) -> Self:
-        if self.sessions is not None:
+        if self.logins is not None:
             try:
-                stored = await self.sessions.load()
+                stored = await self.logins.load()
             except BaseException:
                 await self._http.aclose()  # no __aexit__ follows a failed __aenter__
                 raise
-            self._http.cookies = httpx.Cookies(session_cookies(self.settings.cookies, stored))
+            self._http.cookies = httpx.Cookies(login_cookies(self.settings.cookies, stored))
         return self
 
     async def _keep_refreshed_tokens(self) -> None:
-        if self.sessions is None:
+        if self.logins is None:
             return
         tokens = {
             cookie.name: cookie.value
             for cookie in self._http.cookies.jar
             if any(m in cookie.name for m in TOKEN_MARKERS) and cookie.value is not None
         }
-        await self.sessions.save(
-            StoredSession(configured_fingerprint(self.settings.cookies), tokens)
-        )
+        await self.logins.save(StoredLogin(configured_fingerprint(self.settings.cookies), tokens))
 
     async def _refresh_tokens(self) -> None:
         origin = self.settings.base_url.rstrip("/")
