@@ -88,7 +88,7 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
     from lahella_bridge.cli import tune_garbage_collection
     from lahella_bridge.db import create_engine
     from lahella_bridge.harvest import Harvester
-    from lahella_bridge.normalise import Context
+    from lahella_bridge.normalise.outcome import Context
     from lahella_bridge.sample.upstream import SAMPLE_COOKIES
     from lahella_bridge.sources.lahella import LahellaSource
     from lahella_bridge.upstream.client import ClientSettings, LahellaClient
@@ -156,7 +156,8 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
 
 def map_record(raw: Any, context: Any) -> int:
     """What the harvester does to a new record before writing it: hash, validate, normalise."""
-    from lahella_bridge.normalise import UnusableRecord, normalise
+    from lahella_bridge.normalise.lahella import normalise
+    from lahella_bridge.normalise.outcome import UnusableRecord
     from lahella_bridge.store.writes import content_hash
 
     content_hash(raw)

@@ -16,8 +16,9 @@ NORMALISE_THE_SAMPLES = textwrap.dedent(
     """
     import dataclasses, json
     from datetime import date
-    from lahella_bridge.normalise import Context, UnusableRecord, normalise
-    from lahella_bridge.normalise_ptv import normalise_ptv
+    from lahella_bridge.normalise.lahella import normalise
+    from lahella_bridge.normalise.outcome import Context, UnusableRecord
+    from lahella_bridge.normalise.ptv_source import normalise_ptv
     from lahella_bridge.sample.data import generate, now_for
     from lahella_bridge.sample.ptv_data import generate_ptv
     from lahella_bridge.upstream.ptv_schemas import PtvService

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator
 
 from lahella_bridge import ptv_acceptance
-from lahella_bridge.normalise import Context, UnusableRecord, normalise
+from lahella_bridge.normalise.lahella import normalise
+from lahella_bridge.normalise.outcome import Context, UnusableRecord
 from lahella_bridge.richtext import html_to_text, sanitise_html
 from lahella_bridge.sample.data import generate, now_for
 from lahella_bridge.schedule import expand

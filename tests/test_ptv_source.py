@@ -16,8 +16,8 @@ from lahella_bridge import ptv_acceptance
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
 from lahella_bridge.dedupe import match_keys, normal_text, supplement, without_supplement
-from lahella_bridge.normalise import Context
-from lahella_bridge.normalise_ptv import normalise_ptv
+from lahella_bridge.normalise.outcome import Context
+from lahella_bridge.normalise.ptv_source import normalise_ptv
 from lahella_bridge.sample.data import now_for
 from lahella_bridge.sample.ptv_data import ARCHIVABLE, generate_ptv, sample_id
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream

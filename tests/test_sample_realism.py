@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord, normalise
+from lahella_bridge.normalise.lahella import normalise
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity, UnusableRecord
 from lahella_bridge.sample.data import generate, now_for
 from lahella_bridge.taxonomy import taxonomy
 

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.models import Activity
-from lahella_bridge.normalise import Context, NormalisedActivity, normalise
+from lahella_bridge.normalise.lahella import normalise
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity
 from lahella_bridge.sample.data import generate, now_for
 from lahella_bridge.sources.base import Fetch, PastRuns, Source
 from lahella_bridge.upstream.client import LoginStore

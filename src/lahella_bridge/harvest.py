@@ -24,7 +24,7 @@ from lahella_bridge import metrics
 from lahella_bridge.brake import Brake
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
-from lahella_bridge.normalise import Context, UnusableRecord
+from lahella_bridge.normalise.outcome import Context, UnusableRecord
 from lahella_bridge.sources.base import Listing, PastRuns, Source
 from lahella_bridge.sources.lahella import LahellaSource
 from lahella_bridge.sources.ptv import PtvSource

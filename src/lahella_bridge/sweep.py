@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lahella_bridge.normalise import Context, NormalisedActivity, UnusableRecord
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity, UnusableRecord
 from lahella_bridge.sources.base import Source
 from lahella_bridge.store import runs, writes
 from lahella_bridge.store.quarantine import quarantine_record, release_from_quarantine

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge.models import Activity, Occurrence, Organisation
-from lahella_bridge.normalise import public_url
+from lahella_bridge.normalise.outcome import public_url
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import label_in

@@ -8,7 +8,7 @@ from typing import Any
 
 import segno
 
-from lahella_bridge.normalise import public_url
+from lahella_bridge.normalise.outcome import public_url
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import localised, taxonomy
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lahella_bridge.normalise import Context, NormalisedActivity
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity
 from lahella_bridge.upstream.client import LoginStore
 from lahella_bridge.upstream.completeness import SweepProgress
 

@@ -13,8 +13,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
-from lahella_bridge.normalise import Context, NormalisedActivity
-from lahella_bridge.normalise import normalise as normalise_lahella
+from lahella_bridge.normalise.lahella import normalise as normalise_lahella
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity
 from lahella_bridge.sources.base import Fetch, PastRuns
 from lahella_bridge.store.quarantine import quarantine_key
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient, LoginStore

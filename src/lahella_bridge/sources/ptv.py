@@ -13,8 +13,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
-from lahella_bridge.normalise import Context, NormalisedActivity
-from lahella_bridge.normalise_ptv import normalise_ptv
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity
+from lahella_bridge.normalise.ptv_source import normalise_ptv
 from lahella_bridge.sources.base import Fetch, Listing, PastRuns
 from lahella_bridge.store import writes
 from lahella_bridge.store.quarantine import ptv_record_key

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from lahella_bridge import dedupe
 from lahella_bridge.models import Activity, Occurrence, Organisation, ServiceChannel, change_seq
-from lahella_bridge.normalise import NormalisedActivity, NormalisedOrganisation
+from lahella_bridge.normalise.outcome import NormalisedActivity, NormalisedOrganisation
 from lahella_bridge.richtext import strip_nul
 
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from lahella_bridge.normalise import public_url
+from lahella_bridge.normalise.outcome import public_url
 from lahella_bridge.taxonomy import Term, localised, taxonomy
 
 NAMESPACE = uuid.UUID("0c6ad2d5-42c4-5f4b-9c1e-3b1d8a2f7e10")

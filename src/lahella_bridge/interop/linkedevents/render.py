@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lahella_bridge.normalise import public_url
+from lahella_bridge.normalise.outcome import public_url
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import Term, taxonomy
 

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from lahella_bridge import dedupe, ptv
-from lahella_bridge.normalise import (
+from lahella_bridge.normalise.contact_values import phone_parts, safe_email, safe_url
+from lahella_bridge.normalise.organisation_identity import business_identity, valid_business_id
+from lahella_bridge.normalise.outcome import (
     LANGUAGES,
     Context,
     Labels,
@@ -21,13 +23,8 @@ from lahella_bridge.normalise import (
     NormalisedChannel,
     NormalisedOrganisation,
     UnusableRecord,
-    business_identity,
     parse_record,
-    phone_parts,
-    safe_email,
-    safe_url,
     terms_with_reasons,
-    valid_business_id,
 )
 from lahella_bridge.ptv_acceptance import CHANNEL_SCHEMAS, declared_only
 from lahella_bridge.richtext import html_to_text, plain_line, strip_nul
