@@ -66,7 +66,7 @@ async def test_an_edit_updates_one_record_and_its_modified(
         document = await connection.scalar(
             select(Activity.document).where(Activity.upstream_id == record["_key"])
         )
-    assert document["name"]["fi"] == "Uusi nimi"
+    assert document.name["fi"] == "Uusi nimi"
 
 
 async def test_a_removal_seen_by_a_complete_sweep_is_retired_not_deleted(

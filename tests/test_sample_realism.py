@@ -72,7 +72,7 @@ def test_camps_and_outings_happen_in_their_season_and_a_camp_is_one_week(
     for record, activity in seasonal:
         months = {o.starts.month for o in activity.occurrences}
         assert months <= {5, 6, 7, 8, 9}, (record["_key"], sorted(months))
-        if "leiri" in activity.document["name"]["fi"].casefold():
+        if "leiri" in activity.document.name["fi"].casefold():
             assert len(activity.occurrences) <= 1
             for occurrence in activity.occurrences:
                 assert occurrence.ends is not None
@@ -121,7 +121,7 @@ def test_local_associations_work_in_their_own_municipality(
         towns = set(activity.municipalities) | {
             c.municipality for c in activity.channels if c.municipality
         }
-        assert towns == {code.code}, (activity.organisation.name, activity.document["name"])
+        assert towns == {code.code}, (activity.organisation.name, activity.document.name)
     assert local > 30
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -23,15 +23,38 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from lahella_bridge.db import Base
+from lahella_bridge.records import OrganisationRecord, RecordPart, StoredRecord
 
 # Every insert, update and retirement takes the next value: the RPDE `modified`.
 change_seq = Sequence("change_seq", metadata=Base.metadata)
 NEXT_CHANGE = text("nextval('change_seq')")
 
 Json = dict[str, Any]
+R = TypeVar("R", bound=RecordPart)
+
+
+class RecordJson(TypeDecorator[R], Generic[R]):
+    """JSONB holding a `records` type: validated when a row is loaded, so readers get
+    attributes; stored as the record's JSON. SQL that looks inside the JSON says so with
+    `type_coerce(column, JSONB)`, so its operands are not taken for records."""
+
+    impl = JSONB
+    cache_ok = True
+
+    def __init__(self, record: type[R]) -> None:
+        super().__init__()
+        self.record = record
+
+    def process_bind_param(self, value: R | Json | None, dialect: Dialect) -> Json | None:
+        return value.to_json() if isinstance(value, RecordPart) else value
+
+    def process_result_value(self, value: Json | None, dialect: Dialect) -> R | None:
+        return None if value is None else self.record.model_validate(value)
 
 
 class Source(Base):
@@ -51,7 +74,7 @@ class Organisation(Base):
     upstream_id: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
     business_id: Mapped[str | None] = mapped_column(Text)
-    document: Mapped[Json] = mapped_column(JSONB)
+    document: Mapped[OrganisationRecord] = mapped_column(RecordJson(OrganisationRecord))
     ptv: Mapped[Json] = mapped_column(JSONB, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     modified: Mapped[int] = mapped_column(BigInteger, server_default=NEXT_CHANGE, index=True)
@@ -94,7 +117,7 @@ class Activity(Base):
     # queries that name them, not with every row a feed renders.
     raw: Mapped[Json] = mapped_column(JSONB, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
-    document: Mapped[Json] = mapped_column(JSONB)
+    document: Mapped[StoredRecord] = mapped_column(RecordJson(StoredRecord))
     ptv: Mapped[Json] = mapped_column(JSONB, deferred=True)
     name_sort: Mapped[str] = mapped_column(Text)
     visible_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -78,7 +78,7 @@ async def _page(
             "modified": row.modified,
         }
         if not deleted:
-            item["data"] = row.document
+            item["data"] = row.document.to_json()
         items.append(item)
     if items:
         last = rows[-1]

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge.models import Activity, Occurrence, Organisation
-from lahella_bridge.normalise.outcome import public_url
+from lahella_bridge.records import Address, CodeTerm, Reason, SlugTerm, StoredChannel
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.deps import label_in
@@ -272,29 +272,33 @@ def _label(labels: dict[str, str] | None, lang: str) -> str | None:
     return label_in(labels, lang)
 
 
-def terms(entries: list[dict[str, Any]], kind: str, lang: str) -> list[TermRef]:
+def _because(reasons: list[Reason]) -> list[Because]:
+    return [Because(rule=reason.rule, value=reason.value) for reason in reasons]
+
+
+def terms(entries: list[SlugTerm], kind: str, lang: str) -> list[TermRef]:
     tax = taxonomy()
     lookup = {"stage": tax.stage, "theme": tax.theme, "activity_type": tax.activity_type}[kind]
     result = []
     for entry in entries:
-        term = lookup(entry["slug"])
+        term = lookup(entry.slug)
         result.append(
             TermRef(
-                slug=entry["slug"],
+                slug=entry.slug,
                 label=_label(term.labels, lang) if term else None,
-                because=entry.get("because", []),
+                because=_because(entry.because),
             )
         )
     return result
 
 
-def codes(entries: list[dict[str, Any]], table: str, lang: str) -> list[CodeRef]:
+def codes(entries: list[CodeTerm], table: str, lang: str) -> list[CodeRef]:
     items = getattr(taxonomy(), table)
     return [
         CodeRef(
-            code=e["code"],
-            label=_label(items[e["code"]].labels, lang) if e["code"] in items else None,
-            because=e.get("because", []),
+            code=e.code,
+            label=_label(items[e.code].labels, lang) if e.code in items else None,
+            because=_because(e.because),
         )
         for e in entries
     ]
@@ -305,26 +309,24 @@ def municipality_ref(code: str, lang: str) -> MunicipalityRef:
     return MunicipalityRef(code=code, name=_label(found.labels, lang) if found else None)
 
 
-def place(channel: dict[str, Any], lang: str) -> Place:
-    address = channel.get("address") or {}
-    location = channel.get("location") or {}
+def place(channel: StoredChannel, lang: str) -> Place:
+    address = channel.address or Address()
+    location = channel.location
     return Place(
-        id=channel["id"],
-        type=channel["type"],
-        street=address.get("street"),
-        postal_code=address.get("postal_code"),
-        city=address.get("city"),
-        municipality=channel.get("municipality"),
-        lat=location.get("lat"),
-        lon=location.get("lon"),
-        summary=label_in(channel.get("summary"), lang),
-        registration=label_in(channel.get("registration"), lang),
-        registration_required=channel.get("registration_required"),
-        registration_url=channel.get("registration_url"),
-        registration_email=channel.get("registration_email"),
-        accessibility=[
-            label_in(a.get("label"), lang) or a["code"] for a in channel["accessibility"]
-        ],
+        id=channel.id,
+        type=channel.type,
+        street=address.street,
+        postal_code=address.postal_code,
+        city=address.city,
+        municipality=channel.municipality,
+        lat=location.lat if location else None,
+        lon=location.lon if location else None,
+        summary=label_in(channel.summary, lang),
+        registration=label_in(channel.registration, lang),
+        registration_required=channel.registration_required,
+        registration_url=channel.registration_url,
+        registration_email=channel.registration_email,
+        accessibility=[label_in(a.label, lang) or a.code for a in channel.accessibility],
     )
 
 
@@ -341,66 +343,64 @@ def activity_summary(row: Activity, lang: str, upcoming: list[Occurrence]) -> di
     return {
         "id": row.id,
         "kind": row.kind,
-        "name": label_in(doc["name"], lang) or "",
-        "summary": label_in(doc["summary"], lang),
-        "type": doc["type"]["code"],
-        "organisation": doc.get("organisation"),
-        "stages": terms(doc["stages"], "stage", lang),
-        "themes": terms(doc["themes"], "theme", lang),
-        "activity_types": terms(doc["activity_types"], "activity_type", lang),
-        "municipalities": [municipality_ref(code, lang) for code in doc["municipalities"]],
-        "channels": [place(c, lang) for c in doc["channels"]],
+        "name": label_in(doc.name, lang) or "",
+        "summary": label_in(doc.summary, lang),
+        "type": doc.type.code,
+        "organisation": doc.organisation.to_json() if doc.organisation else None,
+        "stages": terms(doc.stages, "stage", lang),
+        "themes": terms(doc.themes, "theme", lang),
+        "activity_types": terms(doc.activity_types, "activity_type", lang),
+        "municipalities": [municipality_ref(code, lang) for code in doc.municipalities],
+        "channels": [place(c, lang) for c in doc.channels],
         "next_occurrences": [session_of(o) for o in upcoming],
-        "is_free": doc["is_free"],
+        "is_free": doc.is_free,
         "online": row.online,
         "languages": row.languages,
-        "url": public_url(doc),
-        "lahella_url": doc.get("lahella_url"),
+        "url": doc.public_url,
+        "lahella_url": doc.lahella_url,
         "source": row.source,
-        "also_from": [
-            {"source": a["source"], "id": a["upstream_id"]} for a in doc.get("also_from", [])
-        ],
+        "also_from": [{"source": a.source, "id": a.upstream_id} for a in doc.also_from],
         "updated_at": row.updated_at,
     }
 
 
 def activity_detail(row: Activity, lang: str, upcoming: list[Occurrence]) -> dict[str, Any]:
     doc = row.document
+    translations = {"name": doc.name, "summary": doc.summary, "description": doc.description}
     return {
         **activity_summary(row, lang, upcoming),
-        "description": label_in(doc["description"], lang),
-        "description_html": label_in(doc["description_html"], lang),
-        "pricing": label_in(doc["pricing"], lang),
-        "target_groups": codes(doc["target_groups"], "target_groups", lang),
-        "life_events": codes(doc["life_events"], "life_events", lang),
-        "service_classes": codes(doc["service_classes"], "service_classes", lang),
+        "description": label_in(doc.description, lang),
+        "description_html": label_in(doc.description_html, lang),
+        "pricing": label_in(doc.pricing, lang),
+        "target_groups": codes(doc.target_groups, "target_groups", lang),
+        "life_events": codes(doc.life_events, "life_events", lang),
+        "service_classes": codes(doc.service_classes, "service_classes", lang),
         "contacts": [
-            Contact(type=c["type"], value=c["value"], label=label_in(c["label"], lang))
-            for c in doc["contacts"]
+            Contact(type=c.type, value=c.value, label=label_in(c.label, lang)) for c in doc.contacts
         ],
-        "translations": {k: doc[k] for k in ("name", "summary", "description") if doc.get(k)},
+        "translations": {k: texts for k, texts in translations.items() if texts},
     }
 
 
 def event_of(occurrence: Occurrence, row: Activity, lang: str) -> dict[str, Any]:
     doc = row.document
-    channel = next((c for c in doc["channels"] if c["id"] == str(occurrence.channel_id)), None)
-    code = occurrence.municipality or (doc["municipalities"][0] if doc["municipalities"] else None)
+    channel = doc.channel(str(occurrence.channel_id))
+    code = occurrence.municipality or (doc.municipalities[0] if doc.municipalities else None)
     return {
         "id": f"{row.id}:{occurrence.starts.astimezone(HELSINKI):%Y%m%dT%H%M}",
         "activity_id": row.id,
-        "name": label_in(doc["name"], lang) or "",
-        "summary": label_in(doc["summary"], lang),
+        "name": label_in(doc.name, lang) or "",
+        "summary": label_in(doc.summary, lang),
         "starts": occurrence.starts.astimezone(HELSINKI),
         "ends": occurrence.ends.astimezone(HELSINKI) if occurrence.ends else None,
         "place": place(channel, lang) if channel else None,
-        "organisation": doc.get("organisation"),
+        "organisation": doc.organisation.to_json() if doc.organisation else None,
         "municipality": municipality_ref(code, lang) if code else None,
         "themes": row.themes,
         "stages": row.stages,
-        "is_free": doc["is_free"],
+        "is_free": doc.is_free,
         "online": row.online,
-        "url": public_url(doc),
+        "url": doc.public_url,
         "modified": row.updated_at,
     }
 
@@ -411,8 +411,8 @@ def organisation_out(row: Organisation, activities: int) -> OrganisationOut:
         id=row.id,
         name=row.name,
         business_id=row.business_id,
-        url=doc.get("url"),
-        lahella_url=doc.get("lahella_url"),
+        url=doc.url,
+        lahella_url=doc.lahella_url,
         source=row.source,
         activities=activities,
     )

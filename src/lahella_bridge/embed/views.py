@@ -8,7 +8,7 @@ from typing import Any
 
 import segno
 
-from lahella_bridge.normalise.outcome import public_url
+from lahella_bridge.records import Address, ScheduleRow, StoredChannel, StoredRecord
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import localised, taxonomy
 
@@ -189,10 +189,10 @@ def _clock(value: str | None) -> str:
     return (value or "").replace(":", ".")
 
 
-def _schedule_line(row: dict[str, Any], lang: str) -> str:
-    day = WEEKDAYS[lang][row["weekday"] - 1] if 1 <= row["weekday"] <= 7 else "?"
-    times = _clock(row["start_time"]) + (f"–{_clock(row['end_time'])}" if row["end_time"] else "")
-    every = UI[lang]["every_other"] if row["period"] == "P2W" else UI[lang]["weekly"]
+def _schedule_line(row: ScheduleRow, lang: str) -> str:
+    day = WEEKDAYS[lang][row.weekday - 1] if 1 <= row.weekday <= 7 else "?"
+    times = _clock(row.start_time) + (f"–{_clock(row.end_time)}" if row.end_time else "")
+    every = UI[lang]["every_other"] if row.period == "P2W" else UI[lang]["weekly"]
     return f"{day} {times} ({every})"
 
 
@@ -203,64 +203,62 @@ def session_line(starts: datetime, ends: datetime | None, lang: str) -> str:
     return text + (f"–{ends.astimezone(HELSINKI):%H.%M}" if ends else "")
 
 
-def _where(channel: dict[str, Any], lang: str) -> str:
-    if channel["type"] == "online":
+def _where(channel: StoredChannel, lang: str) -> str:
+    if channel.type == "online":
         return UI[lang]["online"]
-    if channel["type"] == "phone":
+    if channel.type == "phone":
         return UI[lang]["phone"]
-    address = channel.get("address") or {}
-    return ", ".join(
-        p for p in (address.get("street"), address.get("postal_code"), address.get("city")) if p
-    )
+    address = channel.address or Address()
+    return ", ".join(p for p in (address.street, address.postal_code, address.city) if p)
 
 
-def card(document: dict[str, Any], upcoming: list[Any], lang: str) -> dict[str, Any]:
+def card(record: StoredRecord, upcoming: list[Any], lang: str) -> dict[str, Any]:
     """Everything one activity card shows, in `lang` where the upstream has it."""
     tax = taxonomy()
     ui = UI[lang]
-    name, name_lang = label_with_language(document["name"], lang)
-    summary, summary_lang = label_with_language(document["summary"], lang)
-    channels = document["channels"]
-    contacts = document["contacts"]
-    registration, registration_lang = label_with_language(document.get("registration"), lang)
+    name, name_lang = label_with_language(record.name, lang)
+    summary, summary_lang = label_with_language(record.summary, lang)
+    channels = record.channels
+    contacts = record.contacts
+    registration, registration_lang = label_with_language(record.registration, lang)
     for channel in channels:
         if not registration:
-            registration, registration_lang = label_with_language(channel.get("registration"), lang)
+            registration, registration_lang = label_with_language(channel.registration, lang)
     themes = [
         label_with_language(t.labels, lang)
-        for entry in document["themes"]
-        if (t := tax.theme(entry["slug"])) is not None
+        for entry in record.themes
+        if (t := tax.theme(entry.slug)) is not None
     ]
-    pricing, pricing_lang = label_with_language(document.get("pricing"), lang)
+    pricing, pricing_lang = label_with_language(record.pricing, lang)
     price = pricing or (
-        ui["free"] if document["is_free"] else ui["paid"] if document["is_free"] is False else ""
+        ui["free"] if record.is_free else ui["paid"] if record.is_free is False else ""
     )
     return {
-        "id": document["id"],
+        "id": record.id,
         "name": name,
         "name_lang": name_lang,
         "summary": summary,
         "summary_lang": summary_lang,
-        "organiser": (document.get("organisation") or {}).get("name", ""),
+        "organiser": record.organisation.name if record.organisation else "",
         "themes": themes,
-        "schedule": [_schedule_line(row, lang) for c in channels for row in c["schedule"]],
+        "schedule": [_schedule_line(row, lang) for c in channels for row in c.schedule],
         "next": [session_line(o.starts, o.ends, lang) for o in upcoming],
         "where": [w for c in channels if (w := _where(c, lang))],
         "registration": registration,
         "registration_lang": registration_lang,
-        "registration_required": any(c.get("registration_required") for c in channels),
+        "registration_required": any(c.registration_required for c in channels),
         "registration_url": next(
-            (c["registration_url"] for c in channels if c.get("registration_url")), None
+            (c.registration_url for c in channels if c.registration_url), None
         ),
-        "email": next((c["value"] for c in contacts if c["type"] == "email"), None)
-        or next((c["registration_email"] for c in channels if c.get("registration_email")), None),
-        "phone": next((c["value"] for c in contacts if c["type"] == "phone"), None),
-        "web": next((c["value"] for c in contacts if c["type"] == "www"), None),
+        "email": next((c.value for c in contacts if c.type == "email"), None)
+        or next((c.registration_email for c in channels if c.registration_email), None),
+        "phone": next((c.value for c in contacts if c.type == "phone"), None),
+        "web": next((c.value for c in contacts if c.type == "www"), None),
         "price": price,
         "price_lang": pricing_lang if pricing else lang,
-        "url": public_url(document),
-        "kind": document.get("kind", "activity"),
-        "source": document.get("source", "lahella"),
+        "url": record.public_url,
+        "kind": record.kind,
+        "source": record.source,
     }
 
 

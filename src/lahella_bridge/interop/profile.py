@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from lahella_bridge.errors import BridgeError
+from lahella_bridge.models import Activity
+from lahella_bridge.records import StoredChannel
 from lahella_bridge.web.cacheable import CacheableRoute
 
 MAX_TEXT = 200  # as /v1's `q`: a free-text search longer than this is refused
@@ -39,9 +41,9 @@ def not_found() -> LinkedEventsError:
     return LinkedEventsError("Not found.", 404)
 
 
-def place_channel(activity: Any, channel_id: uuid.UUID) -> dict[str, Any]:
+def place_channel(activity: Activity, channel_id: uuid.UUID) -> StoredChannel:
     """The stored channel an activity's place or service-at-location row names."""
-    return next(c for c in activity.document["channels"] if c["id"] == str(channel_id))
+    return next(c for c in activity.document.channels if c.id == str(channel_id))
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {

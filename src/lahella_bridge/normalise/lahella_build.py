@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from lahella_bridge import ptv
 from lahella_bridge.normalise.contact_values import phone_parts, safe_email, safe_url
@@ -12,10 +12,10 @@ from lahella_bridge.normalise.organisation_identity import business_identity, va
 from lahella_bridge.normalise.outcome import (
     LANGUAGES,
     Context,
-    Labels,
     NormalisedOrganisation,
     UnusableRecord,
 )
+from lahella_bridge.records import ContactEntry, Labels, OrganisationRecord
 from lahella_bridge.richtext import html_to_text, plain_line, sanitise_html, strip_nul
 from lahella_bridge.taxonomy import Features, Placement, classify, taxonomy
 from lahella_bridge.upstream.schemas import (
@@ -82,7 +82,7 @@ def _languages(activity: LahellaActivity) -> tuple[list[str], list[tuple[str, st
     return list(dict.fromkeys(languages)), unmapped
 
 
-def _contacts(activity: LahellaActivity) -> list[dict[str, Any]]:
+def _contacts(activity: LahellaActivity) -> list[ContactEntry]:
     contacts = []
     for contact in activity.traits.contacts:
         value = _contact_value(contact)
@@ -93,7 +93,7 @@ def _contacts(activity: LahellaActivity) -> list[dict[str, Any]]:
             for lang, t in in_language_order(contact.translations)
             if t.description
         }
-        contacts.append({"type": contact.type, "value": value, "label": label})
+        contacts.append(ContactEntry(type=contact.type, value=value, label=label))
     return contacts
 
 
@@ -119,7 +119,7 @@ class Built:
     placement: Placement
     municipalities: list[str]
     languages: list[str]
-    contacts: list[dict[str, Any]]
+    contacts: list[ContactEntry]
     organisation: NormalisedOrganisation | None
     service_id: uuid.UUID
     is_free: bool | None
@@ -166,17 +166,17 @@ def _organisation(activity: LahellaActivity, context: Context) -> NormalisedOrga
         publishingStatus="Published",
         availableLanguages=["fi"],
     )
-    document = {
-        "id": str(org_id),
-        "source": SOURCE,
-        "upstream_id": org_key,
-        "groups": [group],
-        "name": name,
-        "business_id": business_id,
-        "url": url,
-        "email": email,
-        "lahella_url": context.organisation_url_template.format(group=group),
-    }
+    document = OrganisationRecord(
+        id=str(org_id),
+        source=SOURCE,
+        upstream_id=org_key,
+        groups=[group],
+        name=name,
+        business_id=business_id,
+        url=url,
+        email=email,
+        lahella_url=context.organisation_url_template.format(group=group),
+    )
     return NormalisedOrganisation(org_id, org_key, name, business_id, document, model.dump())
 
 

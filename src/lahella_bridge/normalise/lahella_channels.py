@@ -1,9 +1,8 @@
-"""PURE mapping of a Lähellä.fi channel: its stored document, sessions and PTV channel."""
+"""PURE mapping of a Lähellä.fi channel: its stored record, sessions and PTV channel."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from lahella_bridge import ptv
 from lahella_bridge.normalise.contact_values import safe_email, safe_url
@@ -13,13 +12,13 @@ from lahella_bridge.normalise.lahella_build import (
     in_language_order,
 )
 from lahella_bridge.normalise.outcome import (
-    Labels,
     NormalisedChannel,
 )
 from lahella_bridge.normalise.ptv_body import (
     ptv_channel_body,
     service_hours,
 )
+from lahella_bridge.records import Accessibility, Address, Labels, Point, ScheduleRow, StoredChannel
 from lahella_bridge.richtext import html_to_text, plain_line
 from lahella_bridge.schedule import SessionTime, expand
 from lahella_bridge.taxonomy import taxonomy
@@ -47,8 +46,8 @@ def _point(channel: Channel) -> tuple[float, float] | None:
     return lon, lat
 
 
-def _address(channel: Channel) -> dict[str, Any]:
-    parts: dict[str, Any] = {}
+def _address(channel: Channel) -> Address | None:
+    parts: dict[str, str] = {}
     for lang in ("fi", "sv", "en"):
         translation = channel.translations.get(lang)
         address = translation.address if translation else None
@@ -61,7 +60,7 @@ def _address(channel: Channel) -> dict[str, Any]:
         ):
             if value and key not in parts:
                 parts[key] = plain_line(value)
-    return parts
+    return Address(**parts) if parts else None
 
 
 def _channel_kind(channel: Channel) -> str:
@@ -69,7 +68,7 @@ def _channel_kind(channel: Channel) -> str:
     return kinds[0] if kinds else "place"
 
 
-def _schedule_rows(channel: Channel) -> list[dict[str, Any]]:
+def _schedule_rows(channel: Channel) -> list[ScheduleRow]:
     rows = []
     for rule in channel.events:
         recurrence = rule.recurrence
@@ -77,14 +76,14 @@ def _schedule_rows(channel: Channel) -> list[dict[str, Any]]:
         until = epoch_ms(recurrence.end if recurrence and recurrence.end else rule.end)
         for entry in recurrence.day_specific_times if recurrence else []:
             rows.append(
-                {
-                    "weekday": entry.weekday,
-                    "start_time": entry.start_time,
-                    "end_time": entry.end_time,
-                    "period": (recurrence.period if recurrence else None) or "P1W",
-                    "from": start.isoformat() if start else None,
-                    "until": until.isoformat() if until else None,
-                }
+                ScheduleRow(
+                    weekday=entry.weekday,
+                    start_time=entry.start_time,
+                    end_time=entry.end_time,
+                    period=(recurrence.period if recurrence else None) or "P1W",
+                    valid_from=start.isoformat() if start else None,
+                    until=until.isoformat() if until else None,
+                )
             )
     return rows
 
@@ -100,13 +99,13 @@ def _channel_texts(built: Built, channel: Channel, attribute: str) -> Labels:
 
 def build_channel(
     built: Built, channel: Channel, index: int
-) -> tuple[NormalisedChannel, dict[str, Any], list[SessionTime]]:
+) -> tuple[NormalisedChannel, StoredChannel, list[SessionTime]]:
     activity, tax = built.activity, taxonomy()
     kind = _channel_kind(channel)
     channel_id = ptv.stable_id("channel", SOURCE, f"{activity.key}:{channel.id or index}")
     address = _address(channel)
     point = _point(channel)
-    city = tax.municipality_by_name(address.get("city", "")) if address.get("city") else None
+    city = tax.municipality_by_name(address.city) if address and address.city else None
     municipality = (
         city.code if city else (built.municipalities[0] if len(built.municipalities) == 1 else None)
     )
@@ -127,23 +126,23 @@ def build_channel(
         label = tax.lahella["accessibility"].get(code)
         if label is None:
             built.placement.unmapped.append(("channels.accessibility", code))
-        accessibility.append({"code": code, "label": label or {}})
+        accessibility.append(Accessibility(code=code, label=label or {}))
     registration_url = safe_url(channel.registration_url)
-    document = {
-        "id": str(channel_id),
-        "type": kind,
-        "address": address or None,
-        "location": {"lon": point[0], "lat": point[1]} if point else None,
-        "municipality": municipality,
-        "summary": summary,
-        "registration": registration,
-        "registration_required": channel.registration_required,
-        "registration_url": registration_url,
-        "registration_email": safe_email(channel.registration_email),
-        "accessibility": accessibility,
-        "schedule": schedule,
-    }
-    ptv_channel = ptv_channel_body(built, channel_id, kind, document, service_hours(schedule))
+    stored = StoredChannel(
+        id=str(channel_id),
+        type=kind,
+        address=address,
+        location=Point(lon=point[0], lat=point[1]) if point else None,
+        municipality=municipality,
+        summary=summary,
+        registration=registration,
+        registration_required=channel.registration_required,
+        registration_url=registration_url,
+        registration_email=safe_email(channel.registration_email),
+        accessibility=accessibility,
+        schedule=schedule,
+    )
+    ptv_channel = ptv_channel_body(built, channel_id, kind, stored, service_hours(schedule))
     normalised = NormalisedChannel(
         id=channel_id,
         channel_type=ptv_channel["serviceChannelType"],
@@ -152,4 +151,4 @@ def build_channel(
         lon=point[0] if point else None,
         ptv=ptv_channel,
     )
-    return normalised, document, sessions
+    return normalised, stored, sessions

@@ -12,15 +12,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from lahella_bridge.taxonomy import Reason
+from lahella_bridge.records import OrganisationRecord, StoredRecord
 from lahella_bridge.upstream.schemas import (
     Publication,
 )
 
 LANGUAGES = ("fi", "sv", "en")
-
-
-Labels = dict[str, str]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -49,7 +46,7 @@ class NormalisedOrganisation:
     upstream_id: str
     name: str
     business_id: str | None
-    document: dict[str, Any]
+    document: OrganisationRecord
     ptv: dict[str, Any]
 
 
@@ -77,7 +74,7 @@ class NormalisedActivity:
     upstream_id: str
     publication: Publication
     organisation: NormalisedOrganisation | None
-    document: dict[str, Any]
+    document: StoredRecord
     ptv: dict[str, Any]
     channels: list[NormalisedChannel]
     occurrences: list[NormalisedOccurrence]
@@ -97,11 +94,6 @@ class NormalisedActivity:
     problems: list[str] = field(default_factory=list)
 
 
-def public_url(document: dict[str, Any]) -> str:
-    """A stored record's public page: Lähellä.fi for its activities, Suomi.fi for PTV's."""
-    return str(document.get("url") or document.get("lahella_url") or "")
-
-
 def parse_record(raw: Any, model: type[M]) -> M:
     """Validate an upstream record's shape; an unusable shape raises `UnusableRecord`."""
     if not isinstance(raw, dict):
@@ -112,10 +104,3 @@ def parse_record(raw: Any, model: type[M]) -> M:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "record"
         raise UnusableRecord(f"{where}: {first['msg']} ({exc.error_count()} problem(s))") from None
-
-
-def terms_with_reasons(reasons: dict[str, list[Reason]], key: str) -> list[dict[str, Any]]:
-    return [
-        {key: term, "because": [reason.as_dict() for reason in because]}
-        for term, because in reasons.items()
-    ]

@@ -14,9 +14,9 @@ from lahella_bridge.normalise.lahella_build import (
     Built,
 )
 from lahella_bridge.normalise.outcome import (
-    Labels,
     NormalisedChannel,
 )
+from lahella_bridge.records import Address, Labels, ScheduleRow, StoredChannel
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.tm35fin import wgs84_to_tm35fin
 
@@ -73,29 +73,29 @@ def _municipality_model(code: str) -> ptv.Municipality:
     return ptv.Municipality(code=code, name=_lang_items(municipality.labels))
 
 
-def service_hours(rows: list[dict[str, Any]]) -> list[ptv.ServiceHour]:
+def service_hours(rows: list[ScheduleRow]) -> list[ptv.ServiceHour]:
     hours = []
     for row in rows:
-        if not 1 <= row["weekday"] <= 7 or not row["start_time"]:
+        if not 1 <= row.weekday <= 7 or not row.start_time:
             continue
-        times = [re.sub(r"^(\d):", r"0\1:", t or "") for t in (row["start_time"], row["end_time"])]
+        times = [re.sub(r"^(\d):", r"0\1:", t or "") for t in (row.start_time, row.end_time)]
         if not all(re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t) for t in times):
             continue
-        day = WEEKDAYS[row["weekday"] - 1]
+        day = WEEKDAYS[row.weekday - 1]
         hours.append(
             ptv.ServiceHour(
                 serviceHourType="DaysOfTheWeek",
-                validFrom=row["from"],
-                validTo=row["until"],
+                validFrom=row.valid_from,
+                validTo=row.until,
                 openingHour=[ptv.DailyOpeningTime(dayFrom=day, **{"from": times[0]}, to=times[1])],
             )
         )
     return hours
 
 
-def _channel_names(built: Built, document: dict[str, Any]) -> Labels:
+def _channel_names(built: Built, channel: StoredChannel) -> Labels:
     """The activity's name with its town, unless the name already says it."""
-    city = (document.get("address") or {}).get("city")
+    city = channel.address.city if channel.address else None
     return {
         lang: ptv.truncate(
             f"{name}, {city}" if city and not _mentions(name, city) else name, ptv.NAME_MAX
@@ -108,9 +108,9 @@ def _mentions(text: str, place: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(place)}(?!\w)", text, re.IGNORECASE) is not None
 
 
-def _channel_descriptions(built: Built, document: dict[str, Any]) -> list[ptv.LocalizedListItem]:
-    summary = document["summary"] or built.summary or built.names
-    description = {**summary, **document["registration"]} if document["registration"] else summary
+def _channel_descriptions(built: Built, channel: StoredChannel) -> list[ptv.LocalizedListItem]:
+    summary = channel.summary or built.summary or built.names
+    description = {**summary, **channel.registration} if channel.registration else summary
     return _localized(summary, "Summary", ptv.SUMMARY_MAX) + _localized(
         description, "Description", ptv.DESCRIPTION_MAX
     )
@@ -120,52 +120,50 @@ def _phones(built: Built, with_type: bool) -> list[Any]:
     model = ptv.PhoneWithType if with_type else ptv.Phone
     phones = []
     for contact in built.contacts:
-        parts = phone_parts(contact["value"]) if contact["type"] == "phone" else None
+        parts = phone_parts(contact.value) if contact.type == "phone" else None
         if parts:
             phones.append(model(prefixNumber=parts[0], number=parts[1], language="fi"))
     return phones
 
 
-def _web_pages(built: Built, document: dict[str, Any]) -> list[ptv.WebPage]:
-    urls = [document["registration_url"]] + [
-        c["value"] for c in built.contacts if c["type"] == "www"
-    ]
+def _web_pages(built: Built, channel: StoredChannel) -> list[ptv.WebPage]:
+    urls = [channel.registration_url] + [c.value for c in built.contacts if c.type == "www"]
     pages = []
     for order, url in enumerate(dict.fromkeys(u for u in urls if u), start=1):
         pages.append(ptv.WebPage(url=url, language="fi", orderNumber=order))
     return pages
 
 
-def _street_address(document: dict[str, Any]) -> ptv.AddressLocation | None:
-    address = document.get("address") or {}
-    postal = address.get("postal_code", "")
+def _street_address(channel: StoredChannel) -> ptv.AddressLocation | None:
+    address = channel.address or Address()
+    postal = address.postal_code or ""
     if not re.fullmatch(r"\d{5}", postal):
         return None
-    location = document.get("location")
+    location = channel.location
     lat = lon = None
     if location:
-        northing, easting = wgs84_to_tm35fin(location["lon"], location["lat"])
+        northing, easting = wgs84_to_tm35fin(location.lon, location.lat)
         lat, lon = f"{northing:.3f}", f"{easting:.3f}"
-    municipality = document.get("municipality")
+    municipality = channel.municipality
     return ptv.AddressLocation(
-        subType="Street" if address.get("street") else "Other",
+        subType="Street" if address.street else "Other",
         streetAddress=ptv.StreetAddress(
             postalCode=postal,
-            street=[ptv.LanguageItem(language="fi", value=address["street"])]
-            if address.get("street")
+            street=[ptv.LanguageItem(language="fi", value=address.street)]
+            if address.street
             else None,
-            postOffice=[ptv.LanguageItem(language="fi", value=address["city"].upper())]
-            if address.get("city")
+            postOffice=[ptv.LanguageItem(language="fi", value=address.city.upper())]
+            if address.city
             else None,
             municipality=_municipality_model(municipality) if municipality else None,
             latitude=lat,
             longitude=lon,
             coordinateState="Ok" if lat else None,
         )
-        if address.get("street")
+        if address.street
         else None,
         otherAddress=None
-        if address.get("street")
+        if address.street
         else ptv.OtherAddress(
             postalCode=postal,
             municipality=_municipality_model(municipality) if municipality else None,
@@ -177,7 +175,7 @@ def ptv_channel_body(
     built: Built,
     channel_id: uuid.UUID,
     kind: str,
-    document: dict[str, Any],
+    channel: StoredChannel,
     hours: list[ptv.ServiceHour],
 ) -> dict[str, Any]:
     organisation = built.organisation
@@ -185,8 +183,8 @@ def ptv_channel_body(
         "id": channel_id,
         "sourceId": ptv.source_id("channel", SOURCE, f"{built.activity.key}-{channel_id.hex[:8]}"),
         "organizationId": organisation.id if organisation else None,
-        "serviceChannelNames": _localized(_channel_names(built, document), "Name", ptv.NAME_MAX),
-        "serviceChannelDescriptions": _channel_descriptions(built, document),
+        "serviceChannelNames": _localized(_channel_names(built, channel), "Name", ptv.NAME_MAX),
+        "serviceChannelDescriptions": _channel_descriptions(built, channel),
         "languages": list(built.names),
         "availableLanguages": list(built.names),
         "areaType": _area_type(built),
@@ -197,14 +195,14 @@ def ptv_channel_body(
         ],
         "publishingStatus": "Published",
     }
-    email = document["registration_email"] or next(
-        (c["value"] for c in built.contacts if c["type"] == "email"), None
+    email = channel.registration_email or next(
+        (c.value for c in built.contacts if c.type == "email"), None
     )
     if email:
         common["supportEmails"] = [ptv.LanguageItem(language="fi", value=email)]
-    web_pages = _web_pages(built, document)
+    web_pages = _web_pages(built, channel)
     accessibility = [ptv.AccessibilityClassification(language=lang) for lang in built.names]
-    if kind in ("place", "hybrid") and (address := _street_address(document)) is not None:
+    if kind in ("place", "hybrid") and (address := _street_address(channel)) is not None:
         model: ptv.ServiceChannel = ptv.ServiceLocationChannel(
             **common,
             displayNameType=[ptv.NameTypeByLanguage(language=lang) for lang in built.names],

@@ -12,21 +12,29 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from lahella_bridge import dedupe, ptv
+from lahella_bridge import ptv
+from lahella_bridge.normalise.assembly import assemble
 from lahella_bridge.normalise.contact_values import phone_parts, safe_email, safe_url
 from lahella_bridge.normalise.organisation_identity import business_identity, valid_business_id
 from lahella_bridge.normalise.outcome import (
     LANGUAGES,
     Context,
-    Labels,
     NormalisedActivity,
     NormalisedChannel,
     NormalisedOrganisation,
     UnusableRecord,
     parse_record,
-    terms_with_reasons,
 )
 from lahella_bridge.ptv_acceptance import CHANNEL_SCHEMAS, declared_only
+from lahella_bridge.records import (
+    ActivityType,
+    Address,
+    ContactEntry,
+    Labels,
+    OrganisationRecord,
+    Point,
+    StoredChannel,
+)
 from lahella_bridge.richtext import html_to_text, plain_line, strip_nul
 from lahella_bridge.taxonomy import Placement, PtvFeatures, classify_ptv, taxonomy
 from lahella_bridge.tm35fin import tm35fin_to_wgs84
@@ -133,23 +141,23 @@ def _organisation(
             publishingStatus="Published",
         ).dump()
     body["id"] = str(org_id)
-    document = {
-        "id": str(org_id),
-        "source": SOURCE,
-        "upstream_id": key,
-        "ptv_id": upstream_id,
-        "name": name,
-        "business_id": business_id,
-        "organization_type": source.organizationType if source else None,
-        "url": url or context.ptv_organisation_url_template.format(id=upstream_id),
-        "email": email,
-    }
+    document = OrganisationRecord(
+        id=str(org_id),
+        source=SOURCE,
+        upstream_id=key,
+        ptv_id=upstream_id,
+        name=name,
+        business_id=business_id,
+        organization_type=source.organizationType if source else None,
+        url=url or context.ptv_organisation_url_template.format(id=upstream_id),
+        email=email,
+    )
     return NormalisedOrganisation(org_id, key, name, business_id, document, body)
 
 
-def _channel_document(channel: PtvChannel, channel_id: uuid.UUID) -> dict[str, Any]:
+def _stored_channel(channel: PtvChannel, channel_id: uuid.UUID) -> StoredChannel:
     kind = CHANNEL_KINDS.get(channel.serviceChannelType or "", "web")
-    address: dict[str, Any] = {}
+    address: dict[str, str] = {}
     location = None
     municipality = None
     for candidate in channel.addresses:
@@ -171,66 +179,66 @@ def _channel_document(channel: PtvChannel, channel_id: uuid.UUID) -> dict[str, A
             point = tm35fin_to_wgs84(float(street.latitude or ""), float(street.longitude or ""))
         except ValueError:
             point = None
-        location = {"lon": round(point[0], 6), "lat": round(point[1], 6)} if point else None
+        location = Point(lon=round(point[0], 6), lat=round(point[1], 6)) if point else None
         break
     url = _first_valid(safe_url, (w.url for w in channel.webPages))
     email = _first_valid(safe_email, (e.value for e in channel.supportEmails))
-    return {
-        "id": str(channel_id),
-        "ptv_id": channel.id,
-        "type": kind,
-        "name": _texts(channel.serviceChannelNames, "Name"),
-        "address": address or None,
-        "location": location,
-        "municipality": municipality if municipality in taxonomy().municipalities else None,
-        "summary": _texts(channel.serviceChannelDescriptions, "Summary"),
-        "registration": {},
-        "registration_required": None,
-        "registration_url": url if kind in ("online", "web") else None,
-        "registration_email": email,
-        "accessibility": [],
-        "schedule": [],
-    }
+    return StoredChannel(
+        id=str(channel_id),
+        ptv_id=channel.id,
+        type=kind,
+        name=_texts(channel.serviceChannelNames, "Name"),
+        address=Address(**address) if address else None,
+        location=location,
+        municipality=municipality if municipality in taxonomy().municipalities else None,
+        summary=_texts(channel.serviceChannelDescriptions, "Summary"),
+        registration={},
+        registration_required=None,
+        registration_url=url if kind in ("online", "web") else None,
+        registration_email=email,
+        accessibility=[],
+        schedule=[],
+    )
 
 
 def _channel(
     channel: PtvChannel, raw: dict[str, Any], service_id: uuid.UUID, service_name: str | None
-) -> tuple[NormalisedChannel, dict[str, Any]]:
+) -> tuple[NormalisedChannel, StoredChannel]:
     # A PTV channel serves many services; each of ours gets its own row and id.
     channel_id = ptv.stable_id("channel", SOURCE, f"{service_id}:{channel.id}")
-    document = _channel_document(channel, channel_id)
+    stored = _stored_channel(channel, channel_id)
     schema = CHANNEL_SCHEMAS.get(channel.serviceChannelType or "", "V11VmOpenApiWebPageChannel")
     body = declared_only(schema, raw)
     body["id"] = str(channel_id)
     body["services"] = [{"service": {"id": str(service_id), "name": service_name}}]
-    location = document["location"]
+    location = stored.location
     return (
         NormalisedChannel(
             id=channel_id,
             channel_type=channel.serviceChannelType or "WebPage",
-            municipality=document["municipality"],
-            lat=location["lat"] if location else None,
-            lon=location["lon"] if location else None,
+            municipality=stored.municipality,
+            lat=location.lat if location else None,
+            lon=location.lon if location else None,
             ptv=body,
         ),
-        document,
+        stored,
     )
 
 
-def _contacts(channels: list[PtvChannel]) -> list[dict[str, Any]]:
-    contacts: list[dict[str, Any]] = []
+def _contacts(channels: list[PtvChannel]) -> list[ContactEntry]:
+    contacts: list[ContactEntry] = []
     for channel in channels:
         for phone in channel.phoneNumbers:
             number = f"{phone.prefixNumber or ''}{phone.number or ''}"
             if phone.number and phone_parts(number):
-                contacts.append({"type": "phone", "value": number, "label": {}})
+                contacts.append(ContactEntry(type="phone", value=number, label={}))
         for email in channel.supportEmails:
             if (value := safe_email(email.value)) is not None:
-                contacts.append({"type": "email", "value": value, "label": {}})
+                contacts.append(ContactEntry(type="email", value=value, label={}))
         for page in channel.webPages:
             if (url := safe_url(page.url)) is not None:
-                contacts.append({"type": "www", "value": url, "label": {}})
-    unique = {(c["type"], c["value"]): c for c in contacts}
+                contacts.append(ContactEntry(type="www", value=url, label={}))
+    unique = {(c.type, c.value): c for c in contacts}
     return list(unique.values())
 
 
@@ -295,77 +303,37 @@ def normalise_ptv(raw: Any, context: Context) -> NormalisedActivity:
             {"provisionType": "SelfProducedServices", "organizations": [reference]}
         ]
     languages = [lang for lang in service.languages if lang in LANGUAGES] or list(names)
-    document: dict[str, Any] = {
-        "id": str(service_id),
-        "source": SOURCE,
-        "upstream_id": service.id,
-        "kind": kind,
-        "type": {"code": None, "label": {}},
-        "name": names,
-        "summary": summary or {k: v[:300] for k, v in description.items()},
-        "description": description,
-        "description_html": {},
-        "pricing": {},
-        "registration": {},
-        "is_free": is_free,
-        "languages": languages,
-        "content_languages": list(names),
-        "stages": terms_with_reasons(placement.stages, "slug"),
-        "themes": terms_with_reasons(placement.themes, "slug"),
-        "activity_types": terms_with_reasons(placement.activity_types, "slug"),
-        "target_groups": terms_with_reasons(placement.target_groups, "code"),
-        "life_events": terms_with_reasons(placement.life_events, "code"),
-        "service_classes": terms_with_reasons(placement.service_classes, "code"),
-        "municipalities": municipalities,
-        "organisation": {"id": str(organisation.id), "name": organisation.name}
-        if organisation
-        else None,
-        "channels": [document for _, document in built],
-        "contacts": _contacts(channels),
-        "image": None,
-        "lahella_url": None,
-        "url": url,
-        "source_id": service.sourceId,
-        "modified_upstream": service.modified.isoformat() if service.modified else None,
-        "unmapped": [{"field": f, "value": v} for f, v in placement.unmapped],
-    }
-    organisation_name = organisation.name if organisation else ""
-    primary_name = names.get("fi") or next(iter(names.values()))
-    return NormalisedActivity(
-        id=service_id,
+    return assemble(
+        source=SOURCE,
+        record_id=service_id,
         upstream_id=service.id,
-        publication=_publication(service),
-        organisation=organisation,
-        document=document,
-        ptv=body,
-        channels=[c for c, _ in built],
-        occurrences=[],
-        name_sort=primary_name.casefold(),
-        visible_until=None,
-        municipalities=municipalities,
-        stages=list(placement.stages),
-        themes=list(placement.themes),
-        activity_types=list(placement.activity_types),
-        target_groups=list(placement.target_groups),
-        languages=languages,
+        kind=kind,
+        activity_type=ActivityType(code=None, label={}),
+        names=names,
+        summary=summary,
+        shown_summary=summary or {k: v[:300] for k, v in description.items()},
+        description=description,
+        description_html={},
+        pricing={},
+        registration={},
         is_free=is_free,
-        online=any(d["type"] in ("online", "phone") for _, d in built),
-        search_text=strip_nul(
-            " ".join(
-                [
-                    *names.values(),
-                    *summary.values(),
-                    description.get("fi", "")[:2000],
-                    organisation_name,
-                ]
-            )
-        ),
-        match_keys=dedupe.match_keys(
-            lahella_key=lahella_key(service.sourceId),
-            name=primary_name,
-            organisation=organisation.name if organisation else None,
-            business_id=organisation.business_id if organisation else None,
-            municipalities=municipalities,
-        ),
-        unmapped=placement.unmapped,
+        languages=languages,
+        placement=placement,
+        municipalities=municipalities,
+        organisation=organisation,
+        channels=built,
+        contacts=_contacts(channels),
+        image=None,
+        lahella_url=None,
+        url=url,
+        source_only={
+            "source_id": service.sourceId,
+            "modified_upstream": service.modified.isoformat() if service.modified else None,
+        },
+        publication=_publication(service),
+        ptv_body=body,
+        occurrences=[],
+        visible_until=None,
+        lahella_key=lahella_key(service.sourceId),
+        problems=[],
     )

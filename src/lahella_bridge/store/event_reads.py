@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select, type_coerce, union_all
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.models import Activity, Occurrence, Organisation
@@ -113,7 +114,8 @@ async def organisation_emails(
     """The organisations' own e-mail addresses, for those that gave one."""
     if not org_ids:
         return {}
-    email = Organisation.document["email"].astext
+    # SQL reads the stored JSON itself, not the record type the ORM hands Python.
+    email = type_coerce(Organisation.document, JSONB)["email"].astext
     rows = await session.execute(
         select(Organisation.id, email).where(
             Organisation.id.in_(list(org_ids)), email.is_not(None), email != ""

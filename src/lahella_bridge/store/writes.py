@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, null, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, case, delete, func, null, or_, select, text, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from lahella_bridge import dedupe
 from lahella_bridge.models import Activity, Occurrence, Organisation, ServiceChannel, change_seq
 from lahella_bridge.normalise.outcome import NormalisedActivity, NormalisedOrganisation
+from lahella_bridge.records import StoredRecord
 from lahella_bridge.richtext import strip_nul
 
 
@@ -65,7 +66,7 @@ async def upsert_organisations(
             "business_id": o.business_id,
             "document": o.document,
             "ptv": o.ptv,
-            "content_hash": content_hash([o.document, o.ptv]),
+            "content_hash": content_hash([o.document.to_json(), o.ptv]),
         }
         for o in unique.values()
     ]
@@ -109,7 +110,7 @@ def _activity_row(source: str, item: NormalisedActivity, raw: Any, digest: str) 
         "source": source,
         "upstream_id": item.upstream_id,
         "organisation_id": item.organisation.id if item.organisation else None,
-        "kind": item.document.get("kind", "activity"),
+        "kind": item.document.kind,
         "raw": raw,
         "content_hash": digest,
         "document": item.document,
@@ -357,19 +358,19 @@ async def supplement_winners(session: AsyncSession) -> int:
         .where(
             Activity.source == PRIMARY_SOURCE,
             Activity.deleted_at.is_(None),
-            or_(twin.id.is_not(None), Activity.document.has_key("also_from")),
+            or_(twin.id.is_not(None), type_coerce(Activity.document, JSONB).has_key("also_from")),
         )
         .order_by(Activity.id, twin.id)
     )
     wanted: dict[uuid.UUID, dict[str, Any]] = {}
     stored: dict[uuid.UUID, dict[str, Any]] = {}
-    for activity_id, document, twin_document in rows:
-        stored[activity_id] = document
+    for activity_id, record, twin_record in rows:
+        document = stored[activity_id] = record.to_json()
         if activity_id in wanted:
             continue  # one twin fills the gaps; more would only be the same service again
         wanted[activity_id] = (
-            dedupe.supplement(document, twin_document)
-            if twin_document is not None
+            dedupe.supplement(document, twin_record.to_json())
+            if twin_record is not None
             else dedupe.without_supplement(document)
         )
     changed = [(i, doc) for i, doc in wanted.items() if doc != stored[i]]
@@ -377,6 +378,10 @@ async def supplement_winners(session: AsyncSession) -> int:
         await session.execute(
             update(Activity)
             .where(Activity.id == activity_id)
-            .values(document=document, modified=change_seq.next_value(), updated_at=func.now())
+            .values(
+                document=StoredRecord.from_json(document),
+                modified=change_seq.next_value(),
+                updated_at=func.now(),
+            )
         )
     return len(changed)

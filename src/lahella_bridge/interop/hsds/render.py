@@ -10,7 +10,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from lahella_bridge.normalise.outcome import public_url
+from lahella_bridge.records import (
+    Address,
+    OrganisationRecord,
+    StoredChannel,
+    StoredRecord,
+)
 from lahella_bridge.taxonomy import Term, localised, taxonomy
 
 NAMESPACE = uuid.UUID("0c6ad2d5-42c4-5f4b-9c1e-3b1d8a2f7e10")
@@ -81,42 +86,45 @@ def term_object(kind: str, term: Term) -> dict[str, Any]:
     )
 
 
-def organization_object(org_id: str, document: dict[str, Any]) -> dict[str, Any]:
+def organization_object(
+    org_id: str, name: str, record: OrganisationRecord | None
+) -> dict[str, Any]:
+    """An organisation; `record` None when only an activity's reference to it is at hand."""
     return compact(
         {
             "id": org_id,
-            "name": document["name"],
-            "description": f"{document['name']}: järjestön toiminta Lähellä.fi-palvelussa.",
-            "email": document.get("email"),
-            "website": document.get("url"),
-            "tax_id": document.get("business_id"),
-            "uri": document.get("lahella_url"),
+            "name": name,
+            "description": f"{name}: järjestön toiminta Lähellä.fi-palvelussa.",
+            "email": record.email if record else None,
+            "website": record.url if record else None,
+            "tax_id": record.business_id if record else None,
+            "uri": record.lahella_url if record else None,
         }
     )
 
 
-def _location(channel: dict[str, Any], org_id: str | None) -> dict[str, Any]:
-    address = channel.get("address") or {}
-    point = channel.get("location") or {}
-    virtual = channel["type"] in ("online", "phone")
-    location = {
-        "id": derived_id("location", channel["id"]),
+def _location(channel: StoredChannel, org_id: str | None) -> dict[str, Any]:
+    address = channel.address or Address()
+    point = channel.location
+    virtual = channel.type in ("online", "phone")
+    location: dict[str, Any] = {
+        "id": derived_id("location", channel.id),
         "location_type": "virtual" if virtual else "physical",
         "organization_id": org_id,
-        "url": channel.get("registration_url") if virtual else None,
-        "name": ", ".join(p for p in (address.get("street"), address.get("city")) if p) or None,
-        "latitude": point.get("lat"),
-        "longitude": point.get("lon"),
+        "url": channel.registration_url if virtual else None,
+        "name": ", ".join(p for p in (address.street, address.city) if p) or None,
+        "latitude": point.lat if point else None,
+        "longitude": point.lon if point else None,
     }
-    if not virtual and address.get("street") and address.get("postal_code"):
+    if not virtual and address.street and address.postal_code:
         location["addresses"] = [
             {
-                "id": derived_id("address", channel["id"]),
+                "id": derived_id("address", channel.id),
                 "location_id": location["id"],
-                "address_1": address["street"],
-                "city": address.get("city", ""),
+                "address_1": address.street,
+                "city": address.city or "",
                 "state_province": STATE,
-                "postal_code": address["postal_code"],
+                "postal_code": address.postal_code,
                 "country": "FI",
                 "address_type": "physical",
             }
@@ -124,26 +132,26 @@ def _location(channel: dict[str, Any], org_id: str | None) -> dict[str, Any]:
     return location
 
 
-def _schedules(service_id: str, channel: dict[str, Any], sal_id: str) -> list[dict[str, Any]]:
+def _schedules(service_id: str, channel: StoredChannel, sal_id: str) -> list[dict[str, Any]]:
     schedules = []
-    for index, row in enumerate(channel["schedule"]):
-        if not 1 <= row["weekday"] <= 7:
+    for index, row in enumerate(channel.schedule):
+        if not 1 <= row.weekday <= 7:
             continue
         schedules.append(
             {
-                "id": derived_id("schedule", channel["id"], str(index)),
+                "id": derived_id("schedule", channel.id, str(index)),
                 "service_id": service_id,
                 "service_at_location_id": sal_id,
                 "freq": "WEEKLY",
-                "interval": 2 if row["period"] == "P2W" else 1,
-                "byday": WEEKDAYS[row["weekday"] - 1],
+                "interval": 2 if row.period == "P2W" else 1,
+                "byday": WEEKDAYS[row.weekday - 1],
                 "wkst": "MO",
-                "opens_at": row["start_time"],
-                "closes_at": row["end_time"],
-                "dtstart": (row["from"] or "")[:10] or None,
-                "until": (row["until"] or "")[:10] or None,
-                "valid_from": (row["from"] or "")[:10] or None,
-                "valid_to": (row["until"] or "")[:10] or None,
+                "opens_at": row.start_time,
+                "closes_at": row.end_time,
+                "dtstart": (row.valid_from or "")[:10] or None,
+                "until": (row.until or "")[:10] or None,
+                "valid_from": (row.valid_from or "")[:10] or None,
+                "valid_to": (row.until or "")[:10] or None,
                 "timezone": 2,
                 "description": "Europe/Helsinki",
             }
@@ -153,19 +161,19 @@ def _schedules(service_id: str, channel: dict[str, Any], sal_id: str) -> list[di
 
 def service_at_location(
     service_id: str,
-    channel: dict[str, Any],
+    channel: StoredChannel,
     org_id: str | None,
     *,
     with_service: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    sal_id = channel["id"]
+    sal_id = channel.id
     location = _location(channel, org_id)
     return compact(
         {
             "id": sal_id,
             "service_id": service_id,
             "location_id": location["id"],
-            "description": finnish_label(channel.get("summary")),
+            "description": finnish_label(channel.summary),
             "location": location,
             "schedules": _schedules(service_id, channel, sal_id),
             "service": with_service,
@@ -175,7 +183,7 @@ def service_at_location(
 
 def service_object(
     service_id: str,
-    document: dict[str, Any],
+    record: StoredRecord,
     stages: list[str],
     themes: list[str],
     activity_types: list[str],
@@ -184,18 +192,18 @@ def service_object(
     *,
     full: bool,
 ) -> dict[str, Any]:
-    org = document.get("organisation") or {}
+    org_id = record.organisation.id if record.organisation else None
     base: dict[str, Any] = {
         "id": service_id,
-        "organization_id": org.get("id"),
-        "name": finnish_label(document["name"]),
-        "alternate_name": document["name"].get("sv"),
-        "description": finnish_label(document["description"]) or finnish_label(document["summary"]),
-        "url": public_url(document),
-        "email": next((c["value"] for c in document["contacts"] if c["type"] == "email"), None),
+        "organization_id": org_id,
+        "name": finnish_label(record.name),
+        "alternate_name": record.name.get("sv"),
+        "description": finnish_label(record.description) or finnish_label(record.summary),
+        "url": record.public_url,
+        "email": next((c.value for c in record.contacts if c.type == "email"), None),
         "status": "active",
-        "fees_description": finnish_label(document.get("pricing")),
-        "application_process": finnish_label(document.get("registration")),
+        "fees_description": finnish_label(record.pricing),
+        "application_process": finnish_label(record.registration),
         "last_modified": modified.isoformat(),
     }
     if organisation is not None:
@@ -203,16 +211,15 @@ def service_object(
     if full:
         base["phones"] = [
             {
-                "id": derived_id("phone", service_id, c["value"]),
+                "id": derived_id("phone", service_id, c.value),
                 "service_id": service_id,
-                "number": c["value"],
+                "number": c.value,
             }
-            for c in document["contacts"]
-            if c["type"] == "phone"
+            for c in record.contacts
+            if c.type == "phone"
         ]
         base["service_at_locations"] = [
-            service_at_location(service_id, channel, org.get("id"))
-            for channel in document["channels"]
+            service_at_location(service_id, channel, org_id) for channel in record.channels
         ]
         base["service_areas"] = [
             {
@@ -221,11 +228,11 @@ def service_object(
                 "extent_type": "municipality",
                 "name": finnish_label(taxonomy().municipalities[code].labels),
             }
-            for code in document["municipalities"]
+            for code in record.municipalities
         ]
         base["languages"] = [
             {"id": derived_id("language", service_id, code), "service_id": service_id, "code": code}
-            for code in document["languages"]
+            for code in record.languages
         ]
         base["attributes"] = [
             {

@@ -63,9 +63,9 @@ def _hsds_page(contents: list[dict[str, Any]], total: int, paging: HsdsPage) -> 
 
 
 def _service(row: Any, *, full: bool) -> dict[str, Any]:
-    organisation = row.document.get("organisation")
+    organisation = row.document.organisation
     org = (
-        hsds.organization_object(organisation["id"], {"name": organisation["name"]})
+        hsds.organization_object(organisation.id, organisation.name, None)
         if organisation and full
         else None
     )
@@ -221,7 +221,7 @@ async def hsds_organizations(
     count, rows = await activity_reads.list_organisations(
         session, paging.size, paging.offset, search
     )
-    contents = [hsds.organization_object(str(r.id), r.document) for r in rows]
+    contents = [hsds.organization_object(str(r.id), r.document.name, r.document) for r in rows]
     return _hsds_page(contents, count, paging)
 
 
@@ -235,7 +235,7 @@ async def hsds_organization(row: ExistingOrganization, session: SessionDep) -> J
     _, activities = await activity_reads.list_activities(
         session, ActivityFilters(organisation_id=row.id), 100, 0
     )
-    body = hsds.organization_object(str(row.id), row.document)
+    body = hsds.organization_object(str(row.id), row.document.name, row.document)
     body["services"] = [_service(a, full=False) for a in activities]
     return JSONResponse(body)
 
@@ -252,7 +252,7 @@ async def hsds_service_at_locations(session: SessionDep, paging: HsdsPageDep) ->
         hsds.service_at_location(
             str(a.id),
             place_channel(a, cid),
-            (a.document.get("organisation") or {}).get("id"),
+            a.document.organisation.id if a.document.organisation else None,
             with_service=_service(a, full=False),
         )
         for cid, a, _ in rows
@@ -270,7 +270,7 @@ async def hsds_service_at_location(found: ExistingServiceAtLocation) -> JSONResp
         hsds.service_at_location(
             str(activity.id),
             place_channel(activity, cid),
-            (activity.document.get("organisation") or {}).get("id"),
+            activity.document.organisation.id if activity.document.organisation else None,
             with_service=_service(activity, full=False),
         )
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lahella_bridge.normalise.outcome import public_url
+from lahella_bridge.records import Address, OrganisationRecord, StoredChannel, StoredRecord
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.taxonomy import Term, taxonomy
 
@@ -65,10 +65,10 @@ def parse_event_id(value: str) -> tuple[str, str | None] | None:
     return None
 
 
-def place_id(channel: dict[str, Any]) -> str:
-    if channel["type"] in ("online", "phone"):
+def place_id(channel: StoredChannel) -> str:
+    if channel.type in ("online", "phone"):
         return INTERNET_PLACE
-    return f"{DATA_SOURCE}:{channel['id']}"
+    return f"{DATA_SOURCE}:{channel.id}"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -116,22 +116,19 @@ def keyword_object(base: str, identifier: str, term: Term, n_events: int) -> dic
 
 
 def place_object(
-    base: str, channel: dict[str, Any], n_events: int, modified: datetime | None
+    base: str, channel: StoredChannel, n_events: int, modified: datetime | None
 ) -> dict[str, Any]:
     """A Linked Events Place from one of our channels (an address, or the internet)."""
     identifier = place_id(channel)
-    address = channel.get("address") or {}
-    location = channel.get("location")
-    code = channel.get("municipality")
+    address = channel.address or Address()
+    location = channel.location
+    code = channel.municipality
     municipality = taxonomy().municipalities.get(code) if code else None
     internet = identifier == INTERNET_PLACE
     name = (
         {"fi": "Internet", "sv": "Internet", "en": "Internet"}
         if internet
-        else {
-            "fi": ", ".join(p for p in (address.get("street"), address.get("city")) if p)
-            or "Paikka"
-        }
+        else {"fi": ", ".join(p for p in (address.street, address.city) if p) or "Paikka"}
     )
     return {
         "id": identifier,
@@ -140,19 +137,17 @@ def place_object(
         "@context": CONTEXT,
         "data_source": DATA_SOURCE,
         "publisher": DATA_SOURCE,
-        "origin_id": None if internet else channel["id"],
+        "origin_id": None if internet else channel.id,
         "name": name,
-        "street_address": None
-        if internet or not address.get("street")
-        else {"fi": address["street"]},
-        "postal_code": None if internet else address.get("postal_code"),
+        "street_address": None if internet or not address.street else {"fi": address.street},
+        "postal_code": None if internet else address.postal_code,
         "address_locality": dict(municipality.labels)
         if municipality and not internet
-        else ({"fi": address["city"]} if address.get("city") and not internet else None),
+        else ({"fi": address.city} if address.city and not internet else None),
         "address_region": None,
         "address_country": None if internet else "FI",
         "post_office_box_num": None,
-        "position": {"type": "Point", "coordinates": [location["lon"], location["lat"]]}
+        "position": {"type": "Point", "coordinates": [location.lon, location.lat]}
         if location and not internet
         else None,
         "divisions": [division(code)] if code and not internet else [],
@@ -174,7 +169,7 @@ def place_object(
 
 
 def organization_object(
-    base: str, org_id: str, document: dict[str, Any], modified: datetime
+    base: str, org_id: str, record: OrganisationRecord, modified: datetime
 ) -> dict[str, Any]:
     identifier = f"{DATA_SOURCE}:{org_id}"
     return {
@@ -183,9 +178,9 @@ def organization_object(
         "@type": "Organization",
         "@context": CONTEXT,
         "data_source": DATA_SOURCE,
-        "origin_id": document.get("upstream_id"),
+        "origin_id": record.upstream_id,
         "classification": "ngo",
-        "name": document["name"],
+        "name": record.name,
         "founding_date": None,
         "dissolution_date": None,
         "parent_organization": None,
@@ -205,7 +200,7 @@ class EventSource:
 
     kind: str
     upstream_id: str
-    document: dict[str, Any]
+    record: StoredRecord
     languages: list[str]
     stages: list[str]
     themes: list[str]
@@ -218,14 +213,14 @@ class EventSource:
 
 
 def _type_id(source: EventSource) -> str:
-    if source.document["type"]["code"] == "voluntary":
+    if source.record.type.code == "voluntary":
         return "Volunteering"
     return "Course" if "koulutus-ja-kurssit" in source.activity_types else "General"
 
 
 def _location(base: str, source: EventSource, places: dict[str, Any] | None) -> Any:
-    channels = source.document["channels"]
-    channel = next((c for c in channels if c["id"] == source.channel_id), None) or (
+    channels = source.record.channels
+    channel = next((c for c in channels if c.id == source.channel_id), None) or (
         channels[0] if channels else None
     )
     if channel is None:
@@ -244,7 +239,7 @@ def event_object(
     keyword_counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """One Linked Events v1 Event; `include` embeds location and keywords."""
-    doc = source.document
+    record = source.record
     own_stamp = start_stamp(source.starts) if source.kind == "sub" and source.starts else None
     identifier = event_id(source.upstream_id, own_stamp)
     keyword_ids = (
@@ -261,15 +256,15 @@ def event_object(
         ]
     else:
         keywords = [_ref(base, "keyword", kid) for kid in keyword_ids]
-    organisation = doc.get("organisation") or {}
-    pricing = _texts(doc.get("pricing"))
+    organisation = record.organisation
+    pricing = _texts(record.pricing)
     event: dict[str, Any] = {
         "id": identifier,
         "@id": f"{base}/event/{identifier}/",
         "@type": "Event/LinkedEvent",
         "@context": CONTEXT,
         "data_source": DATA_SOURCE,
-        "publisher": f"{DATA_SOURCE}:{organisation['id']}" if organisation else None,
+        "publisher": f"{DATA_SOURCE}:{organisation.id}" if organisation else None,
         "location": _location(base, source, {} if "location" in include else None),
         "keywords": keywords,
         "audience": [],
@@ -293,17 +288,17 @@ def event_object(
         "type_id": _type_id(source),
         "offers": [
             {
-                "is_free": bool(doc["is_free"]),
-                "price": None if doc["is_free"] else pricing,
-                "info_url": {"fi": public_url(doc)},
+                "is_free": bool(record.is_free),
+                "price": None if record.is_free else pricing,
+                "info_url": {"fi": record.public_url},
                 "description": pricing,
             }
         ],
-        "name": _texts(doc["name"]) or {"fi": ""},
-        "short_description": _texts(doc["summary"]),
-        "description": _texts(doc.get("description_html")),
-        "info_url": {"fi": public_url(doc)},
-        "provider": {"fi": organisation["name"]} if organisation else None,
+        "name": _texts(record.name) or {"fi": ""},
+        "short_description": _texts(record.summary),
+        "description": _texts(record.description_html),
+        "info_url": {"fi": record.public_url},
+        "provider": {"fi": organisation.name} if organisation else None,
         "provider_contact_info": None,
         "location_extra_info": None,
         "start_time": _iso(source.starts),

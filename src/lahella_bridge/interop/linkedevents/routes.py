@@ -39,6 +39,7 @@ from lahella_bridge.interop.profile import (
     unsupported,
 )
 from lahella_bridge.models import Activity, Organisation
+from lahella_bridge.records import StoredChannel
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store import activity_reads, interop_reads
 from lahella_bridge.store.interop_reads import EventQuery
@@ -51,7 +52,21 @@ __all__ = ["router"]
 router = APIRouter(prefix="/linkedevents/v1", tags=["linked events"], route_class=ProfileRoute)
 EventQueryDep = Annotated[EventQuery, Depends(event_query)]
 LANGUAGES = ("fi", "sv", "en")
-INTERNET = {"id": "internet", "type": "online"}
+# The one place every online and phone channel shares.
+INTERNET = StoredChannel(
+    id="internet",
+    type="online",
+    address=None,
+    location=None,
+    municipality=None,
+    summary={},
+    registration={},
+    registration_required=None,
+    registration_url=None,
+    registration_email=None,
+    accessibility=[],
+    schedule=[],
+)
 
 
 def _include(
@@ -101,8 +116,8 @@ def _source(kind: str, activity: Any, occurrence: Any, sub_stamps: list[str]) ->
     return le.EventSource(
         kind=kind,
         upstream_id=activity.upstream_id,
-        document=activity.document,
-        languages=activity.languages or activity.document.get("content_languages", []),
+        record=activity.document,
+        languages=activity.languages or activity.document.content_languages,
         stages=activity.stages,
         themes=activity.themes,
         activity_types=activity.activity_types,
@@ -146,7 +161,7 @@ async def existing_event(event_id: str, session: SessionDep) -> FoundEvent:
 
 @dataclass(frozen=True)
 class FoundPlace:
-    channel: dict[str, Any]
+    channel: StoredChannel
     events: int
     modified: datetime | None
 
