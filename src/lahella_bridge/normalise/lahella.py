@@ -9,11 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from lahella_bridge.normalise.assembly import assemble
-from lahella_bridge.normalise.lahella_build import (
-    SOURCE,
-    build,
-    translated_texts,
-)
+from lahella_bridge.normalise.lahella_build import SOURCE, build, translated_texts
 from lahella_bridge.normalise.lahella_channels import build_channel
 from lahella_bridge.normalise.outcome import (
     Context,
@@ -21,16 +17,10 @@ from lahella_bridge.normalise.outcome import (
     NormalisedOccurrence,
     parse_record,
 )
-from lahella_bridge.normalise.ptv_body import (
-    ptv_service_body,
-)
+from lahella_bridge.normalise.ptv_body import ptv_service_body
 from lahella_bridge.records import ActivityType, Image
 from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.upstream.schemas import (
-    LahellaActivity,
-    epoch_ms,
-    publication_state,
-)
+from lahella_bridge.upstream.schemas import LahellaActivity, epoch_ms, publication_state
 
 
 def _iso(moment: datetime | None) -> str | None:

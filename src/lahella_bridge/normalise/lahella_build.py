@@ -18,10 +18,7 @@ from lahella_bridge.normalise.outcome import (
 from lahella_bridge.records import ContactEntry, Labels, OrganisationRecord
 from lahella_bridge.richtext import html_to_text, plain_line, sanitise_html, strip_nul
 from lahella_bridge.taxonomy import Features, Placement, classify, taxonomy
-from lahella_bridge.upstream.schemas import (
-    Contact,
-    LahellaActivity,
-)
+from lahella_bridge.upstream.schemas import Contact, LahellaActivity
 
 SOURCE = "lahella"
 
@@ -109,7 +106,7 @@ def _contact_value(contact: Contact) -> str | None:
 
 @dataclass
 class Built:
-    """Intermediate results shared by the document and PTV builders."""
+    """Intermediate results shared by the stored record and PTV builders."""
 
     activity: LahellaActivity
     context: Context

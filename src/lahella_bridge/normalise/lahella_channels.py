@@ -6,26 +6,14 @@ from datetime import timedelta
 
 from lahella_bridge import ptv
 from lahella_bridge.normalise.contact_values import safe_email, safe_url
-from lahella_bridge.normalise.lahella_build import (
-    SOURCE,
-    Built,
-    in_language_order,
-)
-from lahella_bridge.normalise.outcome import (
-    NormalisedChannel,
-)
-from lahella_bridge.normalise.ptv_body import (
-    ptv_channel_body,
-    service_hours,
-)
+from lahella_bridge.normalise.lahella_build import SOURCE, Built, in_language_order
+from lahella_bridge.normalise.outcome import NormalisedChannel
+from lahella_bridge.normalise.ptv_body import ptv_channel_body, service_hours
 from lahella_bridge.records import Accessibility, Address, Labels, Point, ScheduleRow, StoredChannel
 from lahella_bridge.richtext import html_to_text, plain_line
 from lahella_bridge.schedule import SessionTime, expand
 from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.upstream.schemas import (
-    Channel,
-    epoch_ms,
-)
+from lahella_bridge.upstream.schemas import Channel, epoch_ms
 
 # Upstream default point when no coordinates were given (lahella-cli): not a real place.
 PLACEHOLDER_POINT = (24.9384, 60.1699)

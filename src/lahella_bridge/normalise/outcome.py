@@ -13,9 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from lahella_bridge.records import OrganisationRecord, StoredRecord
-from lahella_bridge.upstream.schemas import (
-    Publication,
-)
+from lahella_bridge.upstream.schemas import Publication
 
 LANGUAGES = ("fi", "sv", "en")
 

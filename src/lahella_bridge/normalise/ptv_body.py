@@ -9,13 +9,8 @@ from typing import Any, Literal
 
 from lahella_bridge import ptv
 from lahella_bridge.normalise.contact_values import phone_parts
-from lahella_bridge.normalise.lahella_build import (
-    SOURCE,
-    Built,
-)
-from lahella_bridge.normalise.outcome import (
-    NormalisedChannel,
-)
+from lahella_bridge.normalise.lahella_build import SOURCE, Built
+from lahella_bridge.normalise.outcome import NormalisedChannel
 from lahella_bridge.records import Address, Labels, ScheduleRow, StoredChannel
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.tm35fin import wgs84_to_tm35fin
