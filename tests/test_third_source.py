@@ -81,9 +81,7 @@ class MirrorSource:
         for record in page["records"]:
             yield record
 
-    async def live_by_area(
-        self, session: AsyncSession, areas: Collection[str]
-    ) -> dict[str, set[str]]:
+    async def live_by_area(self, db: AsyncSession, areas: Collection[str]) -> dict[str, set[str]]:
         return {area: set() for area in areas}
 
 

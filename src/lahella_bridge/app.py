@@ -58,8 +58,8 @@ async def _scheduled_harvests(app: FastAPI, settings: Settings) -> None:
     first = True
     while True:
         try:
-            async with app.state.sessions() as session:
-                due = not first or not await runs.ever_harvested(session)
+            async with app.state.open_db() as db:
+                due = not first or not await runs.ever_harvested(db)
             if due and (settings.harvest_on_start or not first):
                 await harvester.run_all(mode="scheduled")
         except HarvestAlreadyRunning:
@@ -79,7 +79,7 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         engine = create_engine(database_url, statement_timeout_ms=settings.statement_timeout_ms)
         harvest_engine = create_engine(database_url, pool_size=2)
         app.state.engine = engine
-        app.state.sessions = create_sessionmaker(engine)
+        app.state.open_db = create_sessionmaker(engine)
         app.state.harvester = harvester_for(settings, harvest_engine)
         scheduler = None
         if settings.harvest_interval_minutes > 0:
@@ -142,8 +142,8 @@ def _add_profile_error_handler(app: FastAPI) -> None:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     async def read_version() -> int:
-        async with app.state.sessions() as session:
-            return await runs.data_version(session)
+        async with app.state.open_db() as db:
+            return await runs.data_version(db)
 
     # Added inside out: gzip, the cache/ETag/metrics layer, CORS, the headers every
     # response carries (preflights, 304s and refusals included), HEAD-as-GET outermost.

@@ -119,38 +119,38 @@ class Harvester:
             ]
 
     async def _since(
-        self, sessions: async_sessionmaker[AsyncSession], source: Source
+        self, open_db: async_sessionmaker[AsyncSession], source: Source
     ) -> datetime | None:
         """Where the source's incremental sync starts, or None for a full sweep."""
-        async with sessions() as session:
+        async with open_db() as db:
             past = PastRuns(
-                last_full=await runs.last_success_start(session, source.name, full_only=True),
-                last_any=await runs.last_success_start(session, source.name),
+                last_full=await runs.last_success_start(db, source.name, full_only=True),
+                last_any=await runs.last_success_start(db, source.name),
             )
         return source.incremental_since(past, self.clock())
 
     async def _locked_run(
         self, source: Source, *, force: bool, mode: str, full_sweep: bool
     ) -> HarvestReport:
-        sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        open_db = async_sessionmaker(self.engine, expire_on_commit=False)
         started = time.perf_counter()
         now = self.clock()
-        since = None if full_sweep else await self._since(sessions, source)
+        since = None if full_sweep else await self._since(open_db, source)
         run_mode = "incremental" if since is not None else mode
         report = HarvestReport(source=source.name)
-        async with sessions.begin() as session:
-            await runs.fail_stale_runs(session)
-            report.run_id = await runs.start_run(session, source.name, run_mode, now)
+        async with open_db.begin() as db:
+            await runs.fail_stale_runs(db)
+            report.run_id = await runs.start_run(db, source.name, run_mode, now)
         log.info("harvest.start", run_id=report.run_id, source=source.name, mode=run_mode)
-        sweep = Sweep(report, Context(now=now), sessions, source)
+        sweep = Sweep(report, Context(now=now), open_db, source)
         try:
             listing = await self._fetch(sweep, since)
-            await self._retire(sessions, sweep, listing, incremental=since is not None, force=force)
-            async with sessions.begin() as session:
-                if await settle_sources(session):
-                    await runs.bump_data_version(session)
+            await self._retire(open_db, sweep, listing, incremental=since is not None, force=force)
+            async with open_db.begin() as db:
+                if await settle_sources(db):
+                    await runs.bump_data_version(db)
                 if report.created or report.updated or report.retired:
-                    await runs.refresh_statistics(session)
+                    await runs.refresh_statistics(db)
         except (UpstreamError, httpx.HTTPError) as exc:
             report.status, report.error = "failed", str(exc) or type(exc).__name__
             report.complete = False
@@ -159,9 +159,9 @@ class Harvester:
             report.complete = False
             log.exception("harvest.crashed", run_id=report.run_id)
         report.seconds = time.perf_counter() - started
-        async with sessions.begin() as session:
+        async with open_db.begin() as db:
             await runs.finish_run(
-                session,
+                db,
                 report.run_id,
                 finished_at=self.clock(),
                 status=report.status,
@@ -185,7 +185,7 @@ class Harvester:
 
     async def _fetch(self, sweep: Sweep, since: datetime | None) -> Listing:
         """Feed every record of the source's listing to the sweep."""
-        cookie_store = _StoredLogins(sweep.sessions, sweep.source.name)
+        cookie_store = _StoredLogins(sweep.open_db, sweep.source.name)
         async with sweep.source.fetch(since, self.clock(), cookie_store) as fetch:
             await self._consume(fetch.records, fetch.progress, sweep)
             return fetch.listing()
@@ -211,7 +211,7 @@ class Harvester:
 
     async def _brake_refusal(
         self,
-        session: AsyncSession,
+        db: AsyncSession,
         source: Source,
         live: set[str],
         to_retire: list[str],
@@ -224,13 +224,13 @@ class Harvester:
         refusal = brake.refusal(len(to_retire), len(live))
         if refusal is not None or listing.by_area is None:
             return refusal
-        live_by_area = await source.live_by_area(session, listing.by_area.keys())
+        live_by_area = await source.live_by_area(db, listing.by_area.keys())
         lost = {area: keys - listing.by_area[area] for area, keys in live_by_area.items()}
         return brake.area_refusal(lost, live_by_area)
 
     async def _retire(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         sweep: Sweep,
         listing: Listing,
         *,
@@ -253,11 +253,11 @@ class Harvester:
             )
             return
         source = sweep.source.name
-        async with sessions.begin() as session:
-            live = await writes.live_keys(session, source)
+        async with open_db.begin() as db:
+            live = await writes.live_keys(db, source)
             gone = listing.removed & live if incremental else live
             to_retire = sorted(gone - sweep.keep)
-            refusal = await self._brake_refusal(session, sweep.source, live, to_retire, listing)
+            refusal = await self._brake_refusal(db, sweep.source, live, to_retire, listing)
             if refusal is not None and not force:
                 report.status = "braked"
                 report.error = (
@@ -266,9 +266,9 @@ class Harvester:
                 )
                 log.warning("harvest.braked", run_id=report.run_id, would_retire=len(to_retire))
                 return
-            report.retired = await writes.retire_activities(session, source, to_retire)
+            report.retired = await writes.retire_activities(db, source, to_retire)
             if report.retired:
-                await runs.bump_data_version(session)
+                await runs.bump_data_version(db)
         if report.complete:
             report.status = "succeeded"
         else:  # an incremental sync that missed something it knows of
@@ -280,17 +280,17 @@ class _StoredLogins:
     """A source's refreshed cookies in PostgreSQL, where every replica and the CronJob
     find them (saved at once: the refresh may have made the old token useless)."""
 
-    sessions: async_sessionmaker[AsyncSession]
+    open_db: async_sessionmaker[AsyncSession]
     source: str
 
     async def load(self) -> StoredLogin | None:
-        async with self.sessions() as session:
-            row = await runs.upstream_login(session, self.source)
+        async with self.open_db() as db:
+            row = await runs.upstream_login(db, self.source)
         return None if row is None else StoredLogin(*row)
 
     async def save(self, stored: StoredLogin) -> None:
-        async with self.sessions.begin() as session:
-            await runs.keep_upstream_login(session, self.source, stored.configured, stored.cookies)
+        async with self.open_db.begin() as db:
+            await runs.keep_upstream_login(db, self.source, stored.configured, stored.cookies)
 
 
 async def renormalise_stored(
@@ -307,14 +307,14 @@ async def renormalise_stored(
 async def _renormalise(
     engine: AsyncEngine, sources: Sequence[Source], now: datetime | None
 ) -> tuple[int, int]:
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    open_db = async_sessionmaker(engine, expire_on_commit=False)
     context = Context(now=now or datetime.now(UTC))
     seen = written = 0
     for source in sources:
         after = None
         while True:
-            async with sessions.begin() as session:
-                rows = await writes.raw_activities(session, source.name, after, BATCH_SIZE)
+            async with open_db.begin() as db:
+                rows = await writes.raw_activities(db, source.name, after, BATCH_SIZE)
                 if not rows:
                     break
                 batch = []
@@ -323,13 +323,13 @@ async def _renormalise(
                         batch.append((source.normalise(raw, context), raw, digest))
                     except UnusableRecord as exc:
                         log.warning("renormalise.unusable", key=source.key(raw), reason=str(exc))
-                created, updated = await writes.upsert_activities(session, source.name, batch)
+                created, updated = await writes.upsert_activities(db, source.name, batch)
                 if created or updated:
-                    await runs.bump_data_version(session)
+                    await runs.bump_data_version(db)
             seen += len(rows)
             written += created + updated
             after = rows[-1][0]
-    async with sessions.begin() as session:
-        if await settle_sources(session):
-            await runs.bump_data_version(session)
+    async with open_db.begin() as db:
+        if await settle_sources(db):
+            await runs.bump_data_version(db)
     return seen, written

@@ -73,7 +73,7 @@ class Sweep:
 
     report: HarvestReport
     context: Context
-    sessions: async_sessionmaker[AsyncSession]
+    open_db: async_sessionmaker[AsyncSession]
     source: Source
     fingerprints: dict[str, writes.Fingerprint] | None = None
     keep: set[str] = field(default_factory=set)  # keys that must not be retired
@@ -86,8 +86,8 @@ class Sweep:
         report, source = self.report, self.source
         report.fetched += 1
         if self.fingerprints is None:
-            async with self.sessions() as session:
-                self.fingerprints = await writes.fingerprints(session, source.name)
+            async with self.open_db() as db:
+                self.fingerprints = await writes.fingerprints(db, source.name)
         key = source.key(raw)
         digest = writes.content_hash(raw)
         known = self.fingerprints.get(key)
@@ -146,24 +146,24 @@ class Sweep:
     ) -> None:
         """Commit one batch: a crash later leaves every committed record consistent."""
         source = self.source.name
-        async with self.sessions.begin() as session:
-            created, updated = await writes.upsert_activities(session, source, batch)
+        async with self.open_db.begin() as db:
+            created, updated = await writes.upsert_activities(db, source, batch)
             for key, raw, reason in quarantine:
-                await quarantine_record(session, source, self.report.run_id, key, raw, reason)
-            await release_from_quarantine(session, source, released)
+                await quarantine_record(db, source, self.report.run_id, key, raw, reason)
+            await release_from_quarantine(db, source, released)
             if created or updated:
-                await writes.hide_duplicates(session)
-                await runs.bump_data_version(session)
+                await writes.hide_duplicates(db)
+                await runs.bump_data_version(db)
         self.report.created += created
         self.report.updated += updated
         self.report.unchanged += len(batch) - created - updated
 
 
-async def settle_sources(session: AsyncSession) -> int:
+async def settle_sources(db: AsyncSession) -> int:
     """After a run: one record per activity across sources, winners supplemented from
     their twins, organisations published exactly while they have activities."""
     return (
-        await writes.hide_duplicates(session)
-        + await writes.supplement_winners(session)
-        + await writes.sync_organisations(session)
+        await writes.hide_duplicates(db)
+        + await writes.supplement_winners(db)
+        + await writes.sync_organisations(db)
     )

@@ -22,7 +22,7 @@ from lahella_bridge.store import activity_reads
 from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.cacheable import CacheableRoute
-from lahella_bridge.web.deps import LangDep, PageDep, SessionDep, label_in, page_links
+from lahella_bridge.web.deps import DatabaseDep, LangDep, PageDep, label_in, page_links
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 from lahella_bridge.web.openapi import opens_first_item
 
@@ -32,8 +32,8 @@ router = APIRouter(
 LIST_CACHE = "public, max-age=300"
 
 
-async def _summaries(session: SessionDep, rows: Any, lang: str) -> list[dict[str, Any]]:
-    upcoming = await activity_reads.next_occurrences(session, [r.id for r in rows])
+async def _summaries(db: DatabaseDep, rows: Any, lang: str) -> list[dict[str, Any]]:
+    upcoming = await activity_reads.next_occurrences(db, [r.id for r in rows])
     return [activity_summary(r, lang, upcoming.get(r.id, [])) for r in rows]
 
 
@@ -47,7 +47,7 @@ async def _summaries(session: SessionDep, rows: Any, lang: str) -> list[dict[str
 async def list_activities(
     request: Request,
     response: Response,
-    session: SessionDep,
+    db: DatabaseDep,
     filters: FiltersDep,
     page: PageDep,
     lang: LangDep,
@@ -57,7 +57,7 @@ async def list_activities(
     Ordered by name, then id, so paging is stable. Every filter combines with the others.
     """
     count, rows = await activity_reads.list_activities(
-        session, filters.filters, page.page_size, page.offset
+        db, filters.filters, page.page_size, page.offset
     )
     nxt, prev = page_links(request, page, count)
     response.headers["Cache-Control"] = LIST_CACHE
@@ -65,7 +65,7 @@ async def list_activities(
         "count": count,
         "next": nxt,
         "previous": prev,
-        "items": await _summaries(session, rows, lang),
+        "items": await _summaries(db, rows, lang),
     }
 
 
@@ -77,13 +77,13 @@ async def list_activities(
     responses={404: {"description": "No such activity"}},
 )
 async def get_activity(
-    activity_id: uuid.UUID, response: Response, session: SessionDep, lang: LangDep
+    activity_id: uuid.UUID, response: Response, db: DatabaseDep, lang: LangDep
 ) -> dict[str, Any]:
     """Everything about one activity, with the reasons for its classification."""
-    row = await activity_reads.get_activity(session, activity_id)
+    row = await activity_reads.get_activity(db, activity_id)
     if row is None:
         raise NotFound(f"no published activity {activity_id}")
-    upcoming = await activity_reads.next_occurrences(session, [row.id], per_activity=10)
+    upcoming = await activity_reads.next_occurrences(db, [row.id], per_activity=10)
     response.headers["Cache-Control"] = LIST_CACHE
     return activity_detail(row, lang, upcoming.get(row.id, []))
 
@@ -135,7 +135,7 @@ def _term_out(term: Any, lang: str, counts: dict[str, int]) -> TermOut:
 )
 async def list_stages(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     lang: LangDep,
     items_per_stage: Annotated[
         int,
@@ -149,9 +149,9 @@ async def list_stages(
     """Stages in service-chain order, each with its activity types (as in the county's
     table), the themes of its activities, counts and the first matching activities."""
     tax = taxonomy()
-    stage_counts = await activity_reads.term_counts(session, "stages")
-    type_counts = await activity_reads.term_counts(session, "activity_types")
-    theme_counts = await activity_reads.term_counts(session, "themes")
+    stage_counts = await activity_reads.term_counts(db, "stages")
+    type_counts = await activity_reads.term_counts(db, "activity_types")
+    theme_counts = await activity_reads.term_counts(db, "themes")
     result = []
     for order, stage in enumerate(tax.stages, start=1):
         entry: dict[str, Any] = _term_out(stage, lang, stage_counts).model_dump()
@@ -162,13 +162,13 @@ async def list_stages(
         entry["themes"] = [_term_out(theme, lang, theme_counts) for theme in tax.themes]
         if items_per_stage:
             filters = ActivityFilters(stage=stage.slug)
-            count, rows = await activity_reads.list_activities(session, filters, items_per_stage, 0)
+            count, rows = await activity_reads.list_activities(db, filters, items_per_stage, 0)
             more = str(request.url_for("list_activities").include_query_params(stage=stage.slug))
             entry["items"] = {
                 "count": count,
                 "next": more if count > items_per_stage else None,
                 "previous": None,
-                "items": await _summaries(session, rows, lang),
+                "items": await _summaries(db, rows, lang),
             }
         result.append(entry)
     return result
@@ -177,8 +177,8 @@ async def list_stages(
 @router.get(
     "/themes", tags=["taxonomy"], summary="The 11 wellbeing themes", response_model=list[TermOut]
 )
-async def list_themes(session: SessionDep, lang: LangDep) -> list[TermOut]:
-    counts = await activity_reads.term_counts(session, "themes")
+async def list_themes(db: DatabaseDep, lang: LangDep) -> list[TermOut]:
+    counts = await activity_reads.term_counts(db, "themes")
     return [_term_out(theme, lang, counts) for theme in taxonomy().themes]
 
 
@@ -188,8 +188,8 @@ async def list_themes(session: SessionDep, lang: LangDep) -> list[TermOut]:
     summary="The 12 activity types",
     response_model=list[TermOut],
 )
-async def list_activity_types(session: SessionDep, lang: LangDep) -> list[TermOut]:
-    counts = await activity_reads.term_counts(session, "activity_types")
+async def list_activity_types(db: DatabaseDep, lang: LangDep) -> list[TermOut]:
+    counts = await activity_reads.term_counts(db, "activity_types")
     return [_term_out(term, lang, counts) for term in taxonomy().activity_types]
 
 
@@ -206,9 +206,9 @@ class MunicipalityOut(BaseModel):
     summary="The 30 municipalities",
     response_model=list[MunicipalityOut],
 )
-async def list_municipalities(session: SessionDep, lang: LangDep) -> list[MunicipalityOut]:
+async def list_municipalities(db: DatabaseDep, lang: LangDep) -> list[MunicipalityOut]:
     """North Ostrobothnia's municipalities with official codes and activity counts."""
-    counts = await activity_reads.term_counts(session, "municipalities")
+    counts = await activity_reads.term_counts(db, "municipalities")
     return [
         MunicipalityOut(
             code=m.code,
@@ -257,12 +257,12 @@ async def list_segments(lang: LangDep) -> list[SegmentOut]:
 )
 async def list_organizations(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     page: PageDep,
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
 ) -> dict[str, Any]:
-    count, rows = await activity_reads.list_organisations(session, page.page_size, page.offset, q)
-    activities = await activity_reads.activity_counts(session, [row.id for row in rows])
+    count, rows = await activity_reads.list_organisations(db, page.page_size, page.offset, q)
+    activities = await activity_reads.activity_counts(db, [row.id for row in rows])
     nxt, prev = page_links(request, page, count)
     return {
         "count": count,
@@ -279,11 +279,11 @@ async def list_organizations(
     response_model=OrganisationOut,
     responses={404: {"description": "No such organisation"}},
 )
-async def get_organization(organization_id: uuid.UUID, session: SessionDep) -> OrganisationOut:
-    row = await activity_reads.get_organisation(session, organization_id)
+async def get_organization(organization_id: uuid.UUID, db: DatabaseDep) -> OrganisationOut:
+    row = await activity_reads.get_organisation(db, organization_id)
     if row is None:
         raise NotFound(f"no organisation {organization_id}")
     count, _ = await activity_reads.list_activities(
-        session, ActivityFilters(organisation_id=row.id), 1, 0
+        db, ActivityFilters(organisation_id=row.id), 1, 0
     )
     return organisation_out(row, count)

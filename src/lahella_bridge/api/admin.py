@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from lahella_bridge.errors import Conflict
 from lahella_bridge.harvest import HarvestAlreadyRunning, Harvester
 from lahella_bridge.store import quarantine, runs
-from lahella_bridge.web.deps import SessionDep, require_admin
+from lahella_bridge.web.deps import DatabaseDep, require_admin
 from lahella_bridge.web.filters import reject_unknown_parameters
 
 router = APIRouter(
@@ -31,7 +31,7 @@ _background: set[asyncio.Task[Any]] = set()
 )
 async def start_harvest(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     force: Annotated[bool, Query(description="Override the retirement safety brake.")] = False,
     full: Annotated[
         bool, Query(description="Sweep PTV's areas in full instead of an incremental sync.")
@@ -39,7 +39,7 @@ async def start_harvest(
 ) -> JSONResponse:
     """Starts one run of every enabled source in the background; 409 if any replica is
     harvesting."""
-    if await runs.harvest_running(session):
+    if await runs.harvest_running(db):
         raise Conflict("a harvest is already running")
     harvester: Harvester = request.app.state.harvester
 
@@ -55,10 +55,10 @@ async def start_harvest(
 
 @router.get("/harvests", summary="Harvest run history")
 async def list_harvests(
-    session: SessionDep,
+    db: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
-    recent = await runs.last_runs(session, limit)
+    recent = await runs.last_runs(db, limit)
     return [
         {
             "id": r.id,
@@ -86,11 +86,11 @@ async def list_harvests(
 
 @router.get("/quarantine", summary="Upstream records that could not be used")
 async def list_quarantine(
-    session: SessionDep,
+    db: DatabaseDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[dict[str, Any]]:
-    rows = await quarantine.quarantined(session, limit, offset)
+    rows = await quarantine.quarantined(db, limit, offset)
     return [
         {
             "source": r.source,
@@ -106,6 +106,6 @@ async def list_quarantine(
 
 
 @router.get("/unmapped", summary="Upstream classifications without a mapping")
-async def list_unmapped(session: SessionDep) -> list[dict[str, Any]]:
+async def list_unmapped(db: DatabaseDep) -> list[dict[str, Any]]:
     """Counted over live activities: each value, how many records carry it, an example."""
-    return await quarantine.unmapped_values(session)
+    return await quarantine.unmapped_values(db)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.store import change_reads
 from lahella_bridge.web.cacheable import CacheableRoute
-from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.deps import DatabaseDep
 from lahella_bridge.web.filters import reject_unknown_parameters
 
 router = APIRouter(
@@ -59,7 +59,7 @@ class RpdePage(BaseModel):
 
 async def _page(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     kind: str,
     after_timestamp: int | None,
     after_id: uuid.UUID | None,
@@ -67,7 +67,7 @@ async def _page(
 ) -> JSONResponse:
     if (after_timestamp is None) != (after_id is None):
         raise InvalidParameter("afterTimestamp and afterId must be given together, or neither")
-    rows = await change_reads.changes(session, kind, after_timestamp, after_id, limit)
+    rows = await change_reads.changes(db, kind, after_timestamp, after_id, limit)
     items = []
     for row in rows:
         deleted = row.deleted_at is not None
@@ -121,22 +121,22 @@ Limit = Annotated[
 @router.get("/activities", summary="RPDE feed of activity changes", response_model=RpdePage)
 async def activity_changes(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     after_timestamp: AfterTimestamp = None,
     after_id: AfterId = None,
     limit: Limit = 500,
 ) -> JSONResponse:
     """Replaying from the start reaches exactly the current set, deletions included:
     `WHERE (modified = :ts AND id > :id) OR modified > :ts ORDER BY modified, id`."""
-    return await _page(request, session, "activities", after_timestamp, after_id, limit)
+    return await _page(request, db, "activities", after_timestamp, after_id, limit)
 
 
 @router.get("/organizations", summary="RPDE feed of organisation changes", response_model=RpdePage)
 async def organization_changes(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     after_timestamp: AfterTimestamp = None,
     after_id: AfterId = None,
     limit: Limit = 500,
 ) -> JSONResponse:
-    return await _page(request, session, "organizations", after_timestamp, after_id, limit)
+    return await _page(request, db, "organizations", after_timestamp, after_id, limit)

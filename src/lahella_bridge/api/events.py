@@ -15,7 +15,7 @@ from lahella_bridge.feeds.ical import render_calendar
 from lahella_bridge.feeds.jsonld import events_jsonld
 from lahella_bridge.store import event_reads
 from lahella_bridge.web.cacheable import CacheableRoute
-from lahella_bridge.web.deps import LangDep, PageDep, QueryTime, SessionDep, page_links
+from lahella_bridge.web.deps import DatabaseDep, LangDep, PageDep, QueryTime, page_links
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 
 router = APIRouter(
@@ -76,7 +76,7 @@ WindowDep = Annotated[Window, Depends()]
 )
 async def list_events(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     filters: FiltersDep,
     window: WindowDep,
     page: PageDep,
@@ -85,7 +85,7 @@ async def list_events(
     """Sessions of recurring activities and one-off events, ordered by start time, with
     Europe/Helsinki offsets. Send `Accept: application/ld+json` for schema.org JSON-LD."""
     count, rows = await event_reads.list_events(
-        session, filters.filters, window.start, window.end, page.page_size, page.offset
+        db, filters.filters, window.start, window.end, page.page_size, page.offset
     )
     nxt, prev = page_links(request, page, count)
     items = [event_of(o, a, lang) for o, a in rows]
@@ -111,7 +111,7 @@ async def list_events(
     },
 )
 async def events_calendar(
-    session: SessionDep,
+    db: DatabaseDep,
     filters: FiltersDep,
     window: WindowDep,
     lang: LangDep,
@@ -126,10 +126,10 @@ async def events_calendar(
     """The same query as /v1/events (up to 5000 sessions) for calendar subscriptions: a
     weekly activity is one recurring event, as calendar apps expect."""
     _, rows = await event_reads.list_events(
-        session, filters.filters, window.start, window.end, ICS_LIMIT, 0
+        db, filters.filters, window.start, window.end, ICS_LIMIT, 0
     )
     emails = await event_reads.organisation_emails(
-        session, list({a.organisation_id for _, a in rows if a.organisation_id is not None})
+        db, list({a.organisation_id for _, a in rows if a.organisation_id is not None})
     )
     # Thousands of events take seconds to render: off the event loop, so that one
     # calendar subscription does not stall every other request of this process.

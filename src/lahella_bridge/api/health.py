@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from lahella_bridge import metrics
 from lahella_bridge.store import activity_reads, runs
-from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.deps import DatabaseDep
 
 router = APIRouter(tags=["health"])
 metrics_router = APIRouter(tags=["health"], include_in_schema=False)
@@ -51,11 +51,11 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @metrics_router.get("/metrics", summary="Prometheus metrics")
-async def prometheus_metrics(session: SessionDep) -> Response:
+async def prometheus_metrics(db: DatabaseDep) -> Response:
     """Request, harvest and upstream counters of this replica; data gauges from the database."""
-    for kind, count in (await activity_reads.published_counts(session)).items():
+    for kind, count in (await activity_reads.published_counts(db)).items():
         metrics.PUBLISHED.labels(kind).set(count)
-    finished = await runs.last_success(session)
+    finished = await runs.last_success(db)
     if finished is not None:
         metrics.LAST_SUCCESS.set(finished.timestamp())
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -14,7 +14,7 @@ from lahella_bridge.errors import InvalidParameter, NotFound
 from lahella_bridge.store import ptv_reads
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.cacheable import CacheableRoute
-from lahella_bridge.web.deps import MAX_PAGE, QueryTime, SessionDep, require_page
+from lahella_bridge.web.deps import MAX_PAGE, DatabaseDep, QueryTime, require_page
 from lahella_bridge.web.filters import reject_unknown_parameters
 from lahella_bridge.web.openapi import opens_first_item
 
@@ -64,7 +64,7 @@ def _name(kind: str, body: dict[str, Any]) -> str | None:
 PtvRow = tuple[uuid.UUID, dict[str, Any], datetime]
 
 
-async def _with_links(session: SessionDep, kind: str, rows: list[PtvRow]) -> list[PtvRow]:
+async def _with_links(db: DatabaseDep, kind: str, rows: list[PtvRow]) -> list[PtvRow]:
     """Organisations with their live services and those services' areas, as PTV lists
     them; the links are read per request since services come and go without the
     organisation changing."""
@@ -72,7 +72,7 @@ async def _with_links(session: SessionDep, kind: str, rows: list[PtvRow]) -> lis
         return rows
     services: dict[uuid.UUID, list[dict[str, Any]]] = {}
     areas: dict[uuid.UUID, dict[str, Any]] = {}
-    found = await ptv_reads.services_of_organisations(session, [row[0] for row in rows])
+    found = await ptv_reads.services_of_organisations(db, [row[0] for row in rows])
     for organisation_id, service_id, names, service_areas in found:
         services.setdefault(organisation_id, []).append(
             {
@@ -104,13 +104,13 @@ def _page_count(count: int, size: int) -> int:
 
 def _guid_page(kind: str) -> Any:
     async def guid_page(
-        session: SessionDep,
+        db: DatabaseDep,
         date: DateFrom = None,
         date_before: DateBefore = None,
         page: PageNumber = 1,
     ) -> JSONResponse:
         count, rows = await ptv_reads.ptv_rows(
-            session,
+            db,
             kind,
             since=date,
             before=date_before,
@@ -132,9 +132,9 @@ def _guid_page(kind: str) -> Any:
 
 
 def _by_id(kind: str) -> Any:
-    async def by_id(session: SessionDep, id: Annotated[uuid.UUID, Path()]) -> JSONResponse:
-        _, rows = await ptv_reads.ptv_rows(session, kind, ids=[id], limit=1)
-        rows = await _with_links(session, kind, rows)
+    async def by_id(db: DatabaseDep, id: Annotated[uuid.UUID, Path()]) -> JSONResponse:
+        _, rows = await ptv_reads.ptv_rows(db, kind, ids=[id], limit=1)
+        rows = await _with_links(db, kind, rows)
         if not rows:
             raise NotFound(f"no {kind} {id}")
         return JSONResponse(_body(rows[0][1], rows[0][2]))
@@ -145,7 +145,7 @@ def _by_id(kind: str) -> Any:
 
 def _by_guids(kind: str) -> Any:
     async def by_guids(
-        session: SessionDep,
+        db: DatabaseDep,
         guids: Annotated[
             str,
             Query(
@@ -160,8 +160,8 @@ def _by_guids(kind: str) -> Any:
         ids = [uuid.UUID(part) for part in guids.split(",")]  # the pattern checked them
         if len(ids) > MAX_GUIDS:
             raise InvalidParameter(f"guids: give 1 to {MAX_GUIDS} ids")
-        _, rows = await ptv_reads.ptv_rows(session, kind, ids=ids, limit=MAX_GUIDS)
-        rows = await _with_links(session, kind, rows)
+        _, rows = await ptv_reads.ptv_rows(db, kind, ids=ids, limit=MAX_GUIDS)
+        rows = await _with_links(db, kind, rows)
         return JSONResponse([_body(body, modified) for _, body, modified in rows])
 
     by_guids.__doc__ = f"PTV `GET /api/v11/{kind}/list?guids=`: full objects by id."
@@ -170,21 +170,21 @@ def _by_guids(kind: str) -> Any:
 
 def _by_municipality(kind: str) -> Any:
     async def by_municipality(
-        session: SessionDep,
+        db: DatabaseDep,
         code: Annotated[str, Path(pattern=r"^\d{3}$")],
         page: PageNumber = 1,
     ) -> JSONResponse:
         if code not in taxonomy().municipalities:
             raise NotFound(f"municipality {code} is not in North Ostrobothnia")
         count, rows = await ptv_reads.ptv_rows(
-            session,
+            db,
             kind,
             municipality=code,
             limit=FULL_PAGE_SIZE,
             offset=(page - 1) * FULL_PAGE_SIZE,
         )
         require_page(page, FULL_PAGE_SIZE, count)
-        rows = await _with_links(session, kind, rows)
+        rows = await _with_links(db, kind, rows)
         return JSONResponse(
             {
                 "pageNumber": page,

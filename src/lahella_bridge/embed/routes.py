@@ -19,7 +19,7 @@ from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.store import activity_reads
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.web.cacheable import CacheableRoute
-from lahella_bridge.web.deps import Lang, LangDep, SessionDep
+from lahella_bridge.web.deps import DatabaseDep, Lang, LangDep
 from lahella_bridge.web.filters import FilterParams, FiltersDep, reject_unknown_parameters
 
 router = APIRouter(dependencies=[Depends(reject_unknown_parameters)])
@@ -91,8 +91,8 @@ def _html(name: str, frame_ancestors: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(body, headers=_security_headers(frame_ancestors))
 
 
-async def _cards(session: SessionDep, rows: list[Any], lang: str) -> list[dict[str, Any]]:
-    upcoming = await activity_reads.next_occurrences(session, [r.id for r in rows])
+async def _cards(db: DatabaseDep, rows: list[Any], lang: str) -> list[dict[str, Any]]:
+    upcoming = await activity_reads.next_occurrences(db, [r.id for r in rows])
     return [card(row.document, upcoming.get(row.id, []), lang) for row in rows]
 
 
@@ -142,21 +142,21 @@ def _chain(counts: dict[str, int], lang: str) -> list[dict[str, Any]]:
 
 
 async def _listing(
-    request: Request, session: SessionDep, filters: FilterParams, lang: str, page: int
+    request: Request, db: DatabaseDep, filters: FilterParams, lang: str, page: int
 ) -> dict[str, Any]:
     count, rows = await activity_reads.list_activities(
-        session, filters.filters, PAGE_SIZE, (page - 1) * PAGE_SIZE
+        db, filters.filters, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
     rows = list(rows)
     # Each stage button counts what it leads to: the other filters, that stage.
     other_filters = dataclasses.replace(filters.filters, stage=None)
-    stage_counts = await activity_reads.term_counts(session, "stages", other_filters)
+    stage_counts = await activity_reads.term_counts(db, "stages", other_filters)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return {
         "count": count,
         "page": page,
         "pages": max(1, -(-count // PAGE_SIZE)),
-        "groups": _grouped(await _cards(session, rows, lang), rows, lang, filters.filters.theme),
+        "groups": _grouped(await _cards(db, rows, lang), rows, lang, filters.filters.theme),
         "chain": _chain(stage_counts, lang),
         "selected": {
             k: request.query_params.get(k, "")
@@ -178,14 +178,14 @@ def embed_language(
 @widget.get("/embed/activities", response_class=HTMLResponse)
 async def embed_activities(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     filters: FiltersDep,
     lang: Annotated[Lang, Depends(embed_language)],
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     fragment: Annotated[bool, Query(description="Only the list, for the script embed.")] = False,
 ) -> HTMLResponse:
     """The listing for an iframe (or, with fragment=true, for widget.js)."""
-    context = await _listing(request, session, filters, lang, page)
+    context = await _listing(request, db, filters, lang, page)
     name = "fragment.html" if fragment else "activities.html"
     return _html(
         name,
@@ -233,7 +233,7 @@ def _segment_steps(segment: str | None, lang: str) -> list[tuple[str, str]]:
 @referral_pages.get("/referral", response_class=HTMLResponse)
 async def referral(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     filters: FiltersDep,
     lang: LangDep,
     segment: Annotated[str | None, Query()] = None,
@@ -241,7 +241,7 @@ async def referral(
 ) -> HTMLResponse:
     """A professional picks the client's segment, searches and chooses activities."""
     steps = _segment_steps(segment, lang)
-    context = await _listing(request, session, filters, lang, page)
+    context = await _listing(request, db, filters, lang, page)
     segments = [(s.slug, *label_with_language(s.labels, lang)) for s in taxonomy().segments]
     return _html(
         "referral.html",
@@ -268,10 +268,10 @@ def _ids(values: list[str]) -> list[uuid.UUID]:
 
 
 async def _sheet_context(
-    session: SessionDep, ids: list[str], segment: str | None, lang: str
+    db: DatabaseDep, ids: list[str], segment: str | None, lang: str
 ) -> dict[str, Any]:
-    rows = await activity_reads.activities_by_ids(session, _ids(ids))
-    upcoming = await activity_reads.next_occurrences(session, [r.id for r in rows], per_activity=4)
+    rows = await activity_reads.activities_by_ids(db, _ids(ids))
+    upcoming = await activity_reads.next_occurrences(db, [r.id for r in rows], per_activity=4)
     cards = [card(r.document, upcoming.get(r.id, []), lang) for r in rows]
     for item in cards:
         item["qr"] = qr_svg(item["url"])
@@ -289,13 +289,13 @@ async def _sheet_context(
 
 @referral_pages.get("/referral/sheet", response_class=HTMLResponse)
 async def referral_sheet(
-    session: SessionDep,
+    db: DatabaseDep,
     lang: LangDep,
     ids: Annotated[list[str], Query(description="Activity ids, repeated or comma-separated.")],
     segment: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     """The printable client sheet (A4 print CSS, large type, QR codes) and the record text."""
-    context = await _sheet_context(session, ids, segment, lang)
+    context = await _sheet_context(db, ids, segment, lang)
     return _html("sheet.html", OWN_PAGES_ONLY, ui=UI[lang], lang=lang, **context)
 
 

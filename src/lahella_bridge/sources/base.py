@@ -86,9 +86,7 @@ class Source(Protocol):
         cookie store keeps a refreshed login (in PostgreSQL) for a source that has one."""
         ...
 
-    async def live_by_area(
-        self, session: AsyncSession, areas: Collection[str]
-    ) -> dict[str, set[str]]:
+    async def live_by_area(self, db: AsyncSession, areas: Collection[str]) -> dict[str, set[str]]:
         """The live keys each area's listing should name: the per-area brake's input,
         asked only when a full sweep's listing came by area (`Listing.by_area`)."""
         ...

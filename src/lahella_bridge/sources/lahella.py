@@ -69,7 +69,5 @@ class LahellaSource:
         async with LahellaClient(self.client, self.transport, cookie_store) as lahella:
             yield Fetch(lahella.activities(), lahella.progress)
 
-    async def live_by_area(
-        self, session: AsyncSession, areas: Collection[str]
-    ) -> dict[str, set[str]]:
+    async def live_by_area(self, db: AsyncSession, areas: Collection[str]) -> dict[str, set[str]]:
         return {area: set() for area in areas}  # its listing does not come by area

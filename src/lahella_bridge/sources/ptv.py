@@ -83,11 +83,9 @@ class PtvSource:
                 lambda: Listing(client.removed, client.listed if since is None else None),
             )
 
-    async def live_by_area(
-        self, session: AsyncSession, areas: Collection[str]
-    ) -> dict[str, set[str]]:
+    async def live_by_area(self, db: AsyncSession, areas: Collection[str]) -> dict[str, set[str]]:
         live: dict[str, set[str]] = {area: set() for area in areas}
-        for key, raw_areas in (await writes.live_ptv_areas(session)).items():
+        for key, raw_areas in (await writes.live_ptv_areas(db)).items():
             for area in listed_areas(raw_areas) & live.keys():
                 live[area].add(key)
         return live

@@ -17,13 +17,13 @@ ACTIVITY_SLICE = 200  # activities decoded per await when many are read at once
 
 
 async def list_activities(
-    session: AsyncSession, filters: ActivityFilters, limit: int, offset: int
+    db: AsyncSession, filters: ActivityFilters, limit: int, offset: int
 ) -> tuple[int, Sequence[Activity]]:
     conditions = activity_conditions(filters)
     if filters.q:
-        return await _search_page(session, conditions, limit, offset)
-    count = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
-    rows = await session.scalars(
+        return await _search_page(db, conditions, limit, offset)
+    count = await db.scalar(select(func.count()).select_from(Activity).where(*conditions))
+    rows = await db.scalars(
         select(Activity)
         .where(*conditions)
         .order_by(Activity.name_sort, Activity.id)
@@ -34,12 +34,12 @@ async def list_activities(
 
 
 async def stream_activities(
-    session: AsyncSession, filters: ActivityFilters, batch: int
+    db: AsyncSession, filters: ActivityFilters, batch: int
 ) -> AsyncScalarResult[Activity]:
     """Every match in the lists' order from one server-side cursor, fetched `batch` rows at
     a time: one statement and one batch in memory however many rows match (OFFSET pages
     re-read every row before them and counted them again, each page)."""
-    return await session.stream_scalars(
+    return await db.stream_scalars(
         select(Activity)
         .where(*activity_conditions(filters))
         .order_by(Activity.name_sort, Activity.id)
@@ -48,7 +48,7 @@ async def stream_activities(
 
 
 async def _search_page(
-    session: AsyncSession, conditions: list[Any], limit: int, offset: int
+    db: AsyncSession, conditions: list[Any], limit: int, offset: int
 ) -> tuple[int, Sequence[Activity]]:
     """A text search is selective: find the matches once, then count and page them,
     rather than let the planner walk the name index filtering every row."""
@@ -58,7 +58,7 @@ async def _search_page(
         .cte("matches")
         .prefix_with("MATERIALIZED")
     )
-    page = await session.execute(
+    page = await db.execute(
         select(matches.c.id, func.count().over())
         .order_by(matches.c.name_sort, matches.c.id)
         .limit(limit)
@@ -66,18 +66,18 @@ async def _search_page(
     )
     found = page.all()
     if not found:
-        total = await session.scalar(select(func.count()).select_from(Activity).where(*conditions))
+        total = await db.scalar(select(func.count()).select_from(Activity).where(*conditions))
         return int(total or 0), []
-    return int(found[0][1]), await activities_by_ids(session, [r[0] for r in found])
+    return int(found[0][1]), await activities_by_ids(db, [r[0] for r in found])
 
 
-async def get_activity(session: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
-    return await session.scalar(
+async def get_activity(db: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
+    return await db.scalar(
         select(Activity).where(Activity.id == activity_id, *activity_conditions(ActivityFilters()))
     )
 
 
-async def activities_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Activity]:
+async def activities_by_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Activity]:
     """Live activities among `ids`, in the order asked.
 
     Thousands of them (a town's calendar for a month) are read in slices through a cursor,
@@ -86,16 +86,16 @@ async def activities_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> 
         Activity.id.in_(list(ids)), *activity_conditions(ActivityFilters())
     )
     if len(ids) <= ACTIVITY_SLICE:
-        rows = list(await session.scalars(statement))
+        rows = list(await db.scalars(statement))
     else:
-        stream = await session.stream_scalars(statement.execution_options(yield_per=ACTIVITY_SLICE))
+        stream = await db.stream_scalars(statement.execution_options(yield_per=ACTIVITY_SLICE))
         rows = [row async for row in stream]
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 async def next_occurrences(
-    session: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int = 3
+    db: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int = 3
 ) -> dict[uuid.UUID, list[Occurrence]]:
     """The next few sessions of each activity, in one query."""
     if not activity_ids:
@@ -110,7 +110,7 @@ async def next_occurrences(
         .where(Occurrence.activity_id.in_(list(activity_ids)), Occurrence.starts >= func.now())
         .subquery()
     )
-    rows = await session.execute(
+    rows = await db.execute(
         select(ranked).where(ranked.c.n <= per_activity).order_by(ranked.c.starts)
     )
     result: dict[uuid.UUID, list[Occurrence]] = {}
@@ -128,37 +128,37 @@ async def next_occurrences(
 
 
 async def term_counts(
-    session: AsyncSession, column: str, filters: ActivityFilters | None = None
+    db: AsyncSession, column: str, filters: ActivityFilters | None = None
 ) -> dict[str, int]:
     """Live activities (under `filters`, if given) per stage, theme, activity type or
     municipality, in SQL."""
     array = getattr(Activity, column)
     term = func.unnest(array).label("term")
     inner = select(term).where(*activity_conditions(filters or ActivityFilters())).subquery()
-    rows = await session.execute(select(inner.c.term, func.count()).group_by(inner.c.term))
+    rows = await db.execute(select(inner.c.term, func.count()).group_by(inner.c.term))
     return {str(key): int(n) for key, n in rows}
 
 
-async def published_counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(
+async def published_counts(db: AsyncSession) -> dict[str, int]:
+    rows = await db.execute(
         select(Activity.kind, func.count())
         .where(*activity_conditions(ActivityFilters()))
         .group_by(Activity.kind)
     )
-    organisations = await session.scalar(
+    organisations = await db.scalar(
         select(func.count()).select_from(Organisation).where(Organisation.deleted_at.is_(None))
     )
     return {**{str(kind): int(n) for kind, n in rows}, "organization": int(organisations or 0)}
 
 
 async def list_organisations(
-    session: AsyncSession, limit: int, offset: int, q: str | None = None
+    db: AsyncSession, limit: int, offset: int, q: str | None = None
 ) -> tuple[int, Sequence[Organisation]]:
     conditions: list[Any] = [Organisation.deleted_at.is_(None)]
     if q:
         conditions.append(Organisation.name.ilike(f"%{escape_like(q)}%", escape="\\"))
-    count = await session.scalar(select(func.count()).select_from(Organisation).where(*conditions))
-    rows = await session.scalars(
+    count = await db.scalar(select(func.count()).select_from(Organisation).where(*conditions))
+    rows = await db.scalars(
         select(Organisation)
         .where(*conditions)
         .order_by(Organisation.name, Organisation.id)
@@ -168,17 +168,17 @@ async def list_organisations(
     return int(count or 0), rows.all()
 
 
-async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
-    return await session.scalar(
+async def get_organisation(db: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
+    return await db.scalar(
         select(Organisation).where(Organisation.id == org_id, Organisation.deleted_at.is_(None))
     )
 
 
 async def activity_counts(
-    session: AsyncSession, organisation_ids: Sequence[uuid.UUID]
+    db: AsyncSession, organisation_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """Live activities per organisation, for a page of organisations in one query."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(Activity.organisation_id, func.count())
         .where(
             Activity.organisation_id.in_(list(organisation_ids)),

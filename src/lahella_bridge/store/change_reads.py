@@ -13,7 +13,7 @@ from lahella_bridge.models import Activity, Organisation
 
 
 async def changes(
-    session: AsyncSession,
+    db: AsyncSession,
     kind: str,
     after_modified: int | None,
     after_id: uuid.UUID | None,
@@ -29,5 +29,5 @@ async def changes(
                 model.modified > after_modified,
             )
         )
-    rows = await session.scalars(query.order_by(model.modified, model.id).limit(limit))
+    rows = await db.scalars(query.order_by(model.modified, model.id).limit(limit))
     return list(rows.all())

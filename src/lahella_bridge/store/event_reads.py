@@ -30,7 +30,7 @@ def _calendar_only(filters: ActivityFilters) -> bool:
 
 
 async def _calendar_page(
-    session: AsyncSession,
+    db: AsyncSession,
     filters: ActivityFilters,
     start: datetime,
     end: datetime,
@@ -43,7 +43,7 @@ async def _calendar_page(
     branches = session_branches(
         [Occurrence.starts >= start, Occurrence.starts < end], codes, themes
     )
-    count = await count_all(session, [select(Occurrence.id).where(b) for b in branches])
+    count = await count_all(db, [select(Occurrence.id).where(b) for b in branches])
     pages = [
         select(Occurrence.id, Occurrence.starts)
         .where(branch)
@@ -52,14 +52,14 @@ async def _calendar_page(
         for branch in branches
     ]
     merged = union_all(*pages).subquery() if len(pages) > 1 else pages[0].subquery()
-    ids = await session.scalars(
+    ids = await db.scalars(
         select(merged.c.id).order_by(merged.c.starts, merged.c.id).limit(limit).offset(offset)
     )
     return count, list(ids.all())
 
 
 async def list_events(
-    session: AsyncSession,
+    db: AsyncSession,
     filters: ActivityFilters,
     start: datetime,
     end: datetime,
@@ -68,9 +68,9 @@ async def list_events(
 ) -> tuple[int, Sequence[tuple[Occurrence, Activity]]]:
     """Occurrences starting in [start, end) of matching activities, by start time."""
     if _calendar_only(filters):
-        count, ids = await _calendar_page(session, filters, start, end, limit, offset)
-        found = await occurrences_by_id(session, ids)
-        return count, await _with_activities(session, [found[i] for i in ids if i in found])
+        count, ids = await _calendar_page(db, filters, start, end, limit, offset)
+        found = await occurrences_by_id(db, ids)
+        return count, await _with_activities(db, [found[i] for i in ids if i in found])
     # The session's own place decides, so a multi-town activity lists where it meets.
     codes = [filters.municipality] if filters.municipality else []
     conditions = [
@@ -79,13 +79,13 @@ async def list_events(
         Occurrence.starts >= start,
         Occurrence.starts < end,
     ]
-    total = await session.scalar(
+    total = await db.scalar(
         select(func.count())
         .select_from(Occurrence)
         .join(Activity, Activity.id == Occurrence.activity_id)
         .where(*conditions)
     )
-    page = await session.scalars(
+    page = await db.scalars(
         select(Occurrence)
         .join(Activity, Activity.id == Occurrence.activity_id)
         .where(*conditions)
@@ -93,30 +93,30 @@ async def list_events(
         .limit(limit)
         .offset(offset)
     )
-    return int(total or 0), await _with_activities(session, list(page))
+    return int(total or 0), await _with_activities(db, list(page))
 
 
 async def _with_activities(
-    session: AsyncSession, occurrences: Sequence[Occurrence]
+    db: AsyncSession, occurrences: Sequence[Occurrence]
 ) -> list[tuple[Occurrence, Activity]]:
     """Sessions paired with their activities, each activity read once however many of its
     sessions there are (a month's calendar of a town: 5,000 sessions, 1,000 activities)."""
     activities = {
         a.id: a
-        for a in await activities_by_ids(session, list({o.activity_id: None for o in occurrences}))
+        for a in await activities_by_ids(db, list({o.activity_id: None for o in occurrences}))
     }
     return [(o, activities[o.activity_id]) for o in occurrences if o.activity_id in activities]
 
 
 async def organisation_emails(
-    session: AsyncSession, org_ids: Sequence[uuid.UUID]
+    db: AsyncSession, org_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """The organisations' own e-mail addresses, for those that gave one."""
     if not org_ids:
         return {}
     # SQL reads the stored JSON itself, not the record type the ORM hands Python.
     email = type_coerce(Organisation.document, JSONB)["email"].astext
-    rows = await session.execute(
+    rows = await db.execute(
         select(Organisation.id, email).where(
             Organisation.id.in_(list(org_ids)), email.is_not(None), email != ""
         )

@@ -88,7 +88,7 @@ def _theme_keywords(column: Any, query: EventQuery) -> list[Any]:
 
 
 async def _linked_calendar(
-    session: AsyncSession, query: EventQuery, limit: int, offset: int
+    db: AsyncSession, query: EventQuery, limit: int, offset: int
 ) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
     """`linked_events` for the calendar's common query, sessions read from covering indexes.
 
@@ -140,19 +140,19 @@ async def _linked_calendar(
         .where(*recurring)
         .order_by(Activity.first_starts, Activity.id)
     )
-    count = await count_all(session, [*sessions, supers])
+    count = await count_all(db, [*sessions, supers])
     merged = union_all(*(part.limit(limit + offset) for part in [*sessions, supers])).subquery()
     page = (
-        await session.execute(
+        await db.execute(
             select(merged)
             .order_by(merged.c.starts, merged.c.activity_id, merged.c.occurrence_id.nulls_first())
             .limit(limit)
             .offset(offset)
         )
     ).all()
-    activities = {a.id: a for a in await activities_by_ids(session, [r.activity_id for r in page])}
+    activities = {a.id: a for a in await activities_by_ids(db, [r.activity_id for r in page])}
     occurrences = await occurrences_by_id(
-        session, [r.occurrence_id for r in page if r.occurrence_id is not None]
+        db, [r.occurrence_id for r in page if r.occurrence_id is not None]
     )
     events: list[tuple[str, Activity, Occurrence | None]] = []
     for row in page:
@@ -168,11 +168,11 @@ async def _linked_calendar(
 
 
 async def linked_events(
-    session: AsyncSession, query: EventQuery, limit: int, offset: int
+    db: AsyncSession, query: EventQuery, limit: int, offset: int
 ) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
     """Single, recurring (super) and sub events of matching activities, in one SQL union."""
     if _linked_calendar_only(query):
-        return await _linked_calendar(session, query, limit, offset)
+        return await _linked_calendar(db, query, limit, offset)
     codes = list(query.municipalities)
     # A session is where it meets; a recurring whole is wherever its activity is.
     session_where = [
@@ -236,9 +236,9 @@ async def linked_events(
         "end_time": [events.c.ends.asc().nulls_last()],
         "-end_time": [events.c.ends.desc().nulls_last()],
     }[query.sort]
-    count = await session.scalar(select(func.count()).select_from(base.subquery()))
+    count = await db.scalar(select(func.count()).select_from(base.subquery()))
     rows = (
-        await session.execute(
+        await db.execute(
             base.order_by(
                 *order, Activity.id, events.c.starts, events.c.occurrence_id.nulls_first()
             )
@@ -247,7 +247,7 @@ async def linked_events(
         )
     ).all()
     occurrences = await occurrences_by_id(
-        session, [row.occurrence_id for row in rows if row.occurrence_id is not None]
+        db, [row.occurrence_id for row in rows if row.occurrence_id is not None]
     )
     return int(count or 0), [
         (row.kind, row.Activity, occurrences.get(row.occurrence_id)) for row in rows
@@ -255,12 +255,12 @@ async def linked_events(
 
 
 async def session_stamps(
-    session: AsyncSession, activity_ids: Sequence[uuid.UUID]
+    db: AsyncSession, activity_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[str]]:
     """Each activity's session starts as local `YYYYMMDDHHMM` stamps, formatted in SQL:
     a recurring event lists every session's id, thousands on a page."""
     stamp = func.to_char(func.timezone(HELSINKI.key, Occurrence.starts), literal("YYYYMMDDHH24MI"))
-    rows = await session.execute(
+    rows = await db.execute(
         select(Occurrence.activity_id, func.array_agg(aggregate_order_by(stamp, Occurrence.starts)))
         .where(Occurrence.activity_id.in_(list(activity_ids)))
         .group_by(Occurrence.activity_id)
@@ -269,9 +269,9 @@ async def session_stamps(
 
 
 async def activity_by_upstream_id(
-    session: AsyncSession, upstream_id: str, *, include_deleted: bool = True
+    db: AsyncSession, upstream_id: str, *, include_deleted: bool = True
 ) -> Activity | None:
-    return await session.scalar(
+    return await db.scalar(
         select(Activity).where(
             Activity.upstream_id == upstream_id,
             *activity_conditions(ActivityFilters(), include_deleted=include_deleted),
@@ -280,15 +280,15 @@ async def activity_by_upstream_id(
 
 
 async def occurrence_at(
-    session: AsyncSession, activity_id: uuid.UUID, starts: datetime
+    db: AsyncSession, activity_id: uuid.UUID, starts: datetime
 ) -> Occurrence | None:
-    return await session.scalar(
+    return await db.scalar(
         select(Occurrence).where(Occurrence.activity_id == activity_id, Occurrence.starts == starts)
     )
 
 
 async def places(
-    session: AsyncSession,
+    db: AsyncSession,
     limit: int,
     offset: int,
     channel_ids: Sequence[uuid.UUID] | None = None,
@@ -311,6 +311,6 @@ async def places(
         query = query.where(ServiceChannel.channel_type == channel_type)
     if channel_ids is not None:
         query = query.where(ServiceChannel.id.in_(list(channel_ids)))
-    count = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(query.order_by(ServiceChannel.id).limit(limit).offset(offset))
+    count = await db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await db.execute(query.order_by(ServiceChannel.id).limit(limit).offset(offset))
     return int(count or 0), [(row[0], row[1], int(row[2])) for row in rows]

@@ -15,7 +15,7 @@ from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
 
 
 async def ptv_rows(
-    session: AsyncSession,
+    db: AsyncSession,
     kind: str,
     *,
     ids: Sequence[uuid.UUID] | None = None,
@@ -63,17 +63,17 @@ async def ptv_rows(
         query = query.where(stamp >= since)
     if before is not None:
         query = query.where(stamp < before)
-    count = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(query.order_by(stamp, key).limit(limit).offset(offset))
+    count = await db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await db.execute(query.order_by(stamp, key).limit(limit).offset(offset))
     return int(count or 0), [(row[0], row[1], row[2]) for row in rows]
 
 
 async def services_of_organisations(
-    session: AsyncSession, organisation_ids: Sequence[uuid.UUID]
+    db: AsyncSession, organisation_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, uuid.UUID, Any, Any]]:
     """(organisation id, service id, PTV serviceNames, PTV areas) of the live services of
     a page of organisations, in one query, by organisation and service name."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(
             Activity.organisation_id,
             Activity.id,

@@ -31,7 +31,7 @@ def ptv_record_key(raw: Any) -> str:
 
 
 async def quarantine_record(
-    session: AsyncSession, source: str, run_id: int, key: str, raw: Any, reason: str
+    db: AsyncSession, source: str, run_id: int, key: str, raw: Any, reason: str
 ) -> None:
     statement = insert(QuarantinedRecord).values(
         source=source,
@@ -40,7 +40,7 @@ async def quarantine_record(
         raw=raw if isinstance(raw, dict) else {"value": raw},
         reason=strip_nul(reason),
     )
-    await session.execute(
+    await db.execute(
         statement.on_conflict_do_update(
             index_elements=[QuarantinedRecord.source, QuarantinedRecord.record_key],
             set_={
@@ -53,9 +53,9 @@ async def quarantine_record(
     )
 
 
-async def release_from_quarantine(session: AsyncSession, source: str, keys: Sequence[str]) -> None:
+async def release_from_quarantine(db: AsyncSession, source: str, keys: Sequence[str]) -> None:
     if keys:
-        await session.execute(
+        await db.execute(
             delete(QuarantinedRecord).where(
                 and_(
                     QuarantinedRecord.source == source, QuarantinedRecord.record_key.in_(list(keys))
@@ -64,10 +64,8 @@ async def release_from_quarantine(session: AsyncSession, source: str, keys: Sequ
         )
 
 
-async def quarantined(
-    session: AsyncSession, limit: int, offset: int
-) -> Sequence[QuarantinedRecord]:
-    result = await session.scalars(
+async def quarantined(db: AsyncSession, limit: int, offset: int) -> Sequence[QuarantinedRecord]:
+    result = await db.scalars(
         select(QuarantinedRecord)
         .order_by(QuarantinedRecord.last_seen.desc(), QuarantinedRecord.id)
         .limit(limit)
@@ -76,9 +74,9 @@ async def quarantined(
     return result.all()
 
 
-async def unmapped_values(session: AsyncSession) -> list[dict[str, Any]]:
+async def unmapped_values(db: AsyncSession) -> list[dict[str, Any]]:
     """Upstream values without a mapping, counted over the live activities."""
-    rows = await session.execute(
+    rows = await db.execute(
         text(
             "SELECT u->>'field' AS field, u->>'value' AS value, count(*) AS records, "
             "min(a.upstream_id) AS example FROM activities a, "

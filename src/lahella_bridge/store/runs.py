@@ -25,9 +25,9 @@ async def release_harvest_lock(connection: AsyncConnection) -> None:
     await connection.execute(select(func.pg_advisory_unlock(HARVEST_LOCK_ID)))
 
 
-async def harvest_running(session: AsyncSession) -> bool:
+async def harvest_running(db: AsyncSession) -> bool:
     """Whether any process holds the harvest lock right now."""
-    held = await session.scalar(
+    held = await db.scalar(
         text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :id AND granted"
         ),
@@ -36,10 +36,10 @@ async def harvest_running(session: AsyncSession) -> bool:
     return bool(held)
 
 
-async def upstream_login(session: AsyncSession, source: str) -> tuple[str, dict[str, str]] | None:
+async def upstream_login(db: AsyncSession, source: str) -> tuple[str, dict[str, str]] | None:
     """The source's refreshed cookies and the configured cookies' fingerprint, if any."""
     row = (
-        await session.execute(
+        await db.execute(
             select(UpstreamLogin.configured, UpstreamLogin.cookies).where(
                 UpstreamLogin.source == source
             )
@@ -49,18 +49,18 @@ async def upstream_login(session: AsyncSession, source: str) -> tuple[str, dict[
 
 
 async def keep_upstream_login(
-    session: AsyncSession, source: str, configured: str, cookies: dict[str, str]
+    db: AsyncSession, source: str, configured: str, cookies: dict[str, str]
 ) -> None:
     values = {"configured": configured, "cookies": cookies, "refreshed_at": func.now()}
-    await session.execute(
+    await db.execute(
         insert(UpstreamLogin)
         .values(source=source, **values)
         .on_conflict_do_update(index_elements=[UpstreamLogin.source], set_=values)
     )
 
 
-async def start_run(session: AsyncSession, source: str, mode: str, started_at: datetime) -> int:
-    run_id = await session.scalar(
+async def start_run(db: AsyncSession, source: str, mode: str, started_at: datetime) -> int:
+    run_id = await db.scalar(
         insert(HarvestRun)
         .values(source=source, mode=mode, status="running", started_at=started_at)
         .returning(HarvestRun.id)
@@ -69,13 +69,13 @@ async def start_run(session: AsyncSession, source: str, mode: str, started_at: d
     return int(run_id)
 
 
-async def finish_run(session: AsyncSession, run_id: int, **values: Any) -> None:
-    await session.execute(update(HarvestRun).where(HarvestRun.id == run_id).values(**values))
+async def finish_run(db: AsyncSession, run_id: int, **values: Any) -> None:
+    await db.execute(update(HarvestRun).where(HarvestRun.id == run_id).values(**values))
 
 
-async def fail_stale_runs(session: AsyncSession) -> None:
+async def fail_stale_runs(db: AsyncSession) -> None:
     """Runs left 'running' by a process that died: nobody holds the lock any more."""
-    await session.execute(
+    await db.execute(
         update(HarvestRun)
         .where(HarvestRun.status == "running")
         .values(
@@ -86,14 +86,14 @@ async def fail_stale_runs(session: AsyncSession) -> None:
     )
 
 
-async def last_runs(session: AsyncSession, limit: int = 50) -> Sequence[HarvestRun]:
-    result = await session.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(limit))
+async def last_runs(db: AsyncSession, limit: int = 50) -> Sequence[HarvestRun]:
+    result = await db.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(limit))
     return result.all()
 
 
-async def ever_harvested(session: AsyncSession) -> bool:
+async def ever_harvested(db: AsyncSession) -> bool:
     return bool(
-        await session.scalar(
+        await db.scalar(
             select(func.count())
             .select_from(HarvestRun)
             .where(HarvestRun.status.in_(("succeeded", "braked", "incomplete")))
@@ -101,33 +101,33 @@ async def ever_harvested(session: AsyncSession) -> bool:
     )
 
 
-async def refresh_statistics(session: AsyncSession) -> None:
+async def refresh_statistics(db: AsyncSession) -> None:
     """Planner statistics after a harvest that wrote rows: until autovacuum gets to it,
     plans made on the previous data (e.g. an empty table) can turn a feed query from
     milliseconds into seconds."""
-    await session.execute(text("ANALYZE activities, occurrences, organisations"))
+    await db.execute(text("ANALYZE activities, occurrences, organisations"))
 
 
-async def bump_data_version(session: AsyncSession) -> None:
-    await session.execute(
+async def bump_data_version(db: AsyncSession) -> None:
+    await db.execute(
         update(DataVersion)
         .where(DataVersion.id == 1)
         .values(version=DataVersion.version + 1, changed_at=func.now())
     )
 
 
-async def data_version(session: AsyncSession) -> int:
-    return int(await session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
+async def data_version(db: AsyncSession) -> int:
+    return int(await db.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0)
 
 
-async def last_success(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
+async def last_success(db: AsyncSession) -> datetime | None:
+    return await db.scalar(
         select(func.max(HarvestRun.finished_at)).where(HarvestRun.status == "succeeded")
     )
 
 
 async def last_success_start(
-    session: AsyncSession, source: str, *, full_only: bool = False
+    db: AsyncSession, source: str, *, full_only: bool = False
 ) -> datetime | None:
     """When the last succeeded run of a source started (optionally: a full sweep)."""
     query = select(func.max(HarvestRun.started_at)).where(
@@ -135,4 +135,4 @@ async def last_success_start(
     )
     if full_only:
         query = query.where(HarvestRun.mode != "incremental")
-    return await session.scalar(query)
+    return await db.scalar(query)

@@ -68,19 +68,19 @@ def session_branches(
     return [and_(*conditions, where) for where in _session_in_towns(codes, activity_in_towns)]
 
 
-async def count_all(session: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
+async def count_all(db: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
     """The summed row counts of several queries, in one round trip (their order dropped:
     sorting thousands of rows only to count them cost a millisecond a query)."""
     totals = [
         select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
         for query in counted
     ]
-    return int(await session.scalar(select(sum(totals[1:], totals[0]))) or 0)
+    return int(await db.scalar(select(sum(totals[1:], totals[0]))) or 0)
 
 
-async def occurrences_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Occurrence]:
+async def occurrences_by_id(db: AsyncSession, ids: Sequence[int]) -> dict[int, Occurrence]:
     """The sessions of a page, by id (none asked, no query)."""
     if not ids:
         return {}
-    found = await session.scalars(select(Occurrence).where(Occurrence.id.in_(list(ids))))
+    found = await db.scalars(select(Occurrence).where(Occurrence.id.in_(list(ids))))
     return {o.id: o for o in found}

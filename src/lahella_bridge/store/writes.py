@@ -39,11 +39,11 @@ class Fingerprint:
     live: bool
 
 
-async def fingerprints(session: AsyncSession, source: str) -> dict[str, Fingerprint]:
+async def fingerprints(db: AsyncSession, source: str) -> dict[str, Fingerprint]:
     """What is stored per upstream key; a row without match keys (stored before they
     existed) counts as not live, so the next harvest re-normalises it."""
     current = and_(SOURCE_LIVE, func.cardinality(Activity.match_keys) > 0)
-    rows = await session.execute(
+    rows = await db.execute(
         select(Activity.upstream_id, Activity.content_hash, current).where(
             Activity.source == source
         )
@@ -52,7 +52,7 @@ async def fingerprints(session: AsyncSession, source: str) -> dict[str, Fingerpr
 
 
 async def upsert_organisations(
-    session: AsyncSession, source: str, organisations: Sequence[NormalisedOrganisation]
+    db: AsyncSession, source: str, organisations: Sequence[NormalisedOrganisation]
 ) -> None:
     unique = {o.id: o for o in organisations}
     if not unique:
@@ -83,7 +83,7 @@ async def upsert_organisations(
             Organisation.source == statement.excluded.source, statement.excluded.source == "lahella"
         ),
     )
-    await session.execute(
+    await db.execute(
         statement.on_conflict_do_update(
             index_elements=[Organisation.id],
             set_={
@@ -134,17 +134,17 @@ def _activity_row(source: str, item: NormalisedActivity, raw: Any, digest: str) 
 
 
 async def upsert_activities(
-    session: AsyncSession, source: str, batch: Sequence[tuple[NormalisedActivity, Any, str]]
+    db: AsyncSession, source: str, batch: Sequence[tuple[NormalisedActivity, Any, str]]
 ) -> tuple[int, int]:
     """Write changed activities with their channels and occurrences: (created, updated)."""
     if not batch:
         return 0, 0
     await upsert_organisations(
-        session, source, [i.organisation for i, _, _ in batch if i.organisation is not None]
+        db, source, [i.organisation for i, _, _ in batch if i.organisation is not None]
     )
     existing = set(
         (
-            await session.scalars(
+            await db.scalars(
                 select(Activity.id).where(Activity.id.in_([i.id for i, _, _ in batch]))
             )
         ).all()
@@ -160,7 +160,7 @@ async def upsert_activities(
         Activity.ptv != statement.excluded.ptv,
         Activity.match_keys != statement.excluded.match_keys,
     )
-    written = await session.scalars(
+    written = await db.scalars(
         statement.on_conflict_do_update(
             index_elements=[Activity.source, Activity.upstream_id],
             set_={
@@ -178,18 +178,18 @@ async def upsert_activities(
     )
     written_ids = set(written.all())
     items = [item for item, _, _ in batch if item.id in written_ids]
-    await _replace_children(session, items)
+    await _replace_children(db, items)
     created = len(written_ids - existing)
     return created, len(written_ids) - created
 
 
-async def _replace_children(session: AsyncSession, items: Sequence[NormalisedActivity]) -> None:
+async def _replace_children(db: AsyncSession, items: Sequence[NormalisedActivity]) -> None:
     if not items:
         return
     ids = [item.id for item in items]
-    await session.execute(delete(Occurrence).where(Occurrence.activity_id.in_(ids)))
-    await session.execute(delete(ServiceChannel).where(ServiceChannel.activity_id.in_(ids)))
-    connection = await session.connection()
+    await db.execute(delete(Occurrence).where(Occurrence.activity_id.in_(ids)))
+    await db.execute(delete(ServiceChannel).where(ServiceChannel.activity_id.in_(ids)))
+    connection = await db.connection()
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
@@ -230,7 +230,7 @@ async def _replace_children(session: AsyncSession, items: Sequence[NormalisedAct
 
 
 async def raw_activities(
-    session: AsyncSession, source: str, after: uuid.UUID | None, limit: int
+    db: AsyncSession, source: str, after: uuid.UUID | None, limit: int
 ) -> Sequence[tuple[uuid.UUID, Any, str]]:
     """Stored raw records in id order, for re-normalising without a fetch."""
     query = select(Activity.id, Activity.raw, Activity.content_hash).where(
@@ -238,21 +238,21 @@ async def raw_activities(
     )
     if after is not None:
         query = query.where(Activity.id > after)
-    rows = await session.execute(query.order_by(Activity.id).limit(limit))
+    rows = await db.execute(query.order_by(Activity.id).limit(limit))
     return [(row[0], row[1], row[2]) for row in rows]
 
 
-async def live_keys(session: AsyncSession, source: str) -> set[str]:
-    rows = await session.scalars(
+async def live_keys(db: AsyncSession, source: str) -> set[str]:
+    rows = await db.scalars(
         select(Activity.upstream_id).where(Activity.source == source, SOURCE_LIVE)
     )
     return set(rows.all())
 
 
-async def live_ptv_areas(session: AsyncSession) -> dict[str, Any]:
+async def live_ptv_areas(db: AsyncSession) -> dict[str, Any]:
     """The raw `areas` of every live PTV service, by service id: which area listings
     should name it (the per-area brake's denominator)."""
-    rows = await session.execute(
+    rows = await db.execute(
         select(Activity.upstream_id, Activity.raw["service"]["areas"]).where(
             Activity.source == "ptv", SOURCE_LIVE
         )
@@ -260,11 +260,11 @@ async def live_ptv_areas(session: AsyncSession) -> dict[str, Any]:
     return dict(rows.all())
 
 
-async def retire_activities(session: AsyncSession, source: str, keys: Sequence[str]) -> int:
+async def retire_activities(db: AsyncSession, source: str, keys: Sequence[str]) -> int:
     """Tombstone (never delete) the given live activities; their occurrences go."""
     if not keys:
         return 0
-    retired = await session.scalars(
+    retired = await db.scalars(
         update(Activity)
         .where(Activity.source == source, Activity.upstream_id.in_(list(keys)), SOURCE_LIVE)
         .values(
@@ -277,11 +277,11 @@ async def retire_activities(session: AsyncSession, source: str, keys: Sequence[s
     )
     ids = list(retired.all())
     if ids:
-        await session.execute(delete(Occurrence).where(Occurrence.activity_id.in_(ids)))
+        await db.execute(delete(Occurrence).where(Occurrence.activity_id.in_(ids)))
     return len(ids)
 
 
-async def sync_organisations(session: AsyncSession) -> int:
+async def sync_organisations(db: AsyncSession) -> int:
     """An organisation is published while it has a published activity from any source:
     orphans are tombstoned, and one whose activity came back is revived. (rows changed)"""
     has_live = (
@@ -290,14 +290,14 @@ async def sync_organisations(session: AsyncSession) -> int:
         .exists()
     )
     stamp = {"modified": change_seq.next_value(), "updated_at": func.now()}
-    retired = await session.scalars(
+    retired = await db.scalars(
         update(Organisation)
         .where(Organisation.deleted_at.is_(None), ~has_live)
         .values(deleted_at=func.now(), **stamp)
         .returning(Organisation.id)
     )
     changed = len(retired.all())
-    revived = await session.scalars(
+    revived = await db.scalars(
         update(Organisation)
         .where(Organisation.deleted_at.is_not(None), has_live)
         .values(deleted_at=None, **stamp)
@@ -332,13 +332,13 @@ _HIDE_DUPLICATES = text(
 )
 
 
-async def hide_duplicates(session: AsyncSession) -> int:
+async def hide_duplicates(db: AsyncSession) -> int:
     """Hide every record that is the same activity as a live Lähellä.fi record behind
     it (`merged_into`), and bring back those whose twin went away: (rows changed)."""
-    result = await session.execute(_HIDE_DUPLICATES, {"primary": PRIMARY_SOURCE})
+    result = await db.execute(_HIDE_DUPLICATES, {"primary": PRIMARY_SOURCE})
     changed = len(result.all())
     if changed:
-        await session.execute(
+        await db.execute(
             delete(Occurrence).where(
                 Occurrence.activity_id.in_(
                     select(Activity.id).where(Activity.merged_into.is_not(None))
@@ -348,11 +348,11 @@ async def hide_duplicates(session: AsyncSession) -> int:
     return changed
 
 
-async def supplement_winners(session: AsyncSession) -> int:
+async def supplement_winners(db: AsyncSession) -> int:
     """Fill the gaps of each winning record from its hidden twin (`dedupe.supplement`);
     a winner whose twin is gone gets its own document back. Returns rows changed."""
     twin = aliased(Activity)
-    rows = await session.execute(
+    rows = await db.execute(
         select(Activity.id, Activity.document, twin.document)
         .outerjoin(twin, twin.merged_into == Activity.id)
         .where(
@@ -375,7 +375,7 @@ async def supplement_winners(session: AsyncSession) -> int:
         )
     changed = [(i, doc) for i, doc in wanted.items() if doc != stored[i]]
     for activity_id, document in changed:
-        await session.execute(
+        await db.execute(
             update(Activity)
             .where(Activity.id == activity_id)
             .values(

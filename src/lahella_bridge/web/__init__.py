@@ -1,1 +1,1 @@
-"""Request plumbing shared by every HTTP surface: sessions, language, paging, filters."""
+"""Request plumbing every HTTP surface shares: the database session, language, paging, filters."""

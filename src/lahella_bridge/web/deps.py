@@ -1,4 +1,4 @@
-"""Dependencies shared by the routers: the request session, language and paging."""
+"""Dependencies shared by the routers: the request's database session, language and paging."""
 
 from __future__ import annotations
 
@@ -45,18 +45,18 @@ def iso_8601(value: object) -> object:
 QueryTime = Annotated[datetime, BeforeValidator(iso_8601), AfterValidator(plausible_time)]
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, committed after the handler, rolled back on error."""
-    async with request.app.state.sessions() as session:
+    async with request.app.state.open_db() as db:
         try:
-            yield session
-            await session.commit()
+            yield db
+            await db.commit()
         except BaseException:
-            await session.rollback()
+            await db.rollback()
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+DatabaseDep = Annotated[AsyncSession, Depends(get_db)]
 
 
 def get_settings(request: Request) -> Settings:

@@ -21,7 +21,7 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from lahella_bridge.web.deps import get_session, require_admin
+from lahella_bridge.web.deps import get_db, require_admin
 from lahella_bridge.web.filters import reject_unknown_parameters
 
 PROFILE_PREFIXES = ("/linkedevents/", "/hsds/")
@@ -102,7 +102,7 @@ def _problem_errors(route: APIRoute, declared: dict[str, Any]) -> dict[str, Any]
     if require_admin in calls:
         errors["401"] = "No X-API-Key header"
         errors["403"] = "A wrong X-API-Key, or admin endpoints disabled (no key configured)"
-    if get_session in calls:
+    if get_db in calls:
         errors["503"] = "Database unavailable, or the query took too long; retry shortly"
     # Errors a route lists itself (a description, no body): its wording, the problem body.
     errors.update(

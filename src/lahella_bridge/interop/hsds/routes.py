@@ -44,7 +44,7 @@ from lahella_bridge.models import Activity, Organisation
 from lahella_bridge.store import activity_reads, interop_reads
 from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.taxonomy import Term
-from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.deps import DatabaseDep
 from lahella_bridge.web.openapi import opens_first_item
 
 __all__ = ["router"]
@@ -97,24 +97,22 @@ def _uuid(text: str) -> uuid.UUID:
         raise not_found() from None
 
 
-async def existing_service(service_id: str, session: SessionDep) -> Activity:
-    row = await activity_reads.get_activity(session, _uuid(service_id))
+async def existing_service(service_id: str, db: DatabaseDep) -> Activity:
+    row = await activity_reads.get_activity(db, _uuid(service_id))
     if row is None:
         raise not_found()
     return row
 
 
-async def existing_organization(organization_id: str, session: SessionDep) -> Organisation:
-    row = await activity_reads.get_organisation(session, _uuid(organization_id))
+async def existing_organization(organization_id: str, db: DatabaseDep) -> Organisation:
+    row = await activity_reads.get_organisation(db, _uuid(organization_id))
     if row is None:
         raise not_found()
     return row
 
 
-async def existing_service_at_location(
-    sal_id: str, session: SessionDep
-) -> tuple[uuid.UUID, Activity]:
-    _, rows = await interop_reads.places(session, 1, 0, [_uuid(sal_id)], channel_type=None)
+async def existing_service_at_location(sal_id: str, db: DatabaseDep) -> tuple[uuid.UUID, Activity]:
+    _, rows = await interop_reads.places(db, 1, 0, [_uuid(sal_id)], channel_type=None)
     if not rows:
         raise not_found()
     cid, activity, _ = rows[0]
@@ -181,17 +179,17 @@ async def hsds_profile() -> JSONResponse:
         },
     },
 )
-async def hsds_services(session: SessionDep, wanted: ServiceFiltersDep, paging: HsdsPageDep) -> Any:
+async def hsds_services(db: DatabaseDep, wanted: ServiceFiltersDep, paging: HsdsPageDep) -> Any:
     """Page of services; `format=ndjson` streams every match without paging."""
     filters, full = wanted.filters, wanted.full
     if wanted.format == "ndjson":
         if filters is None:
             return StreamingResponse(iter(()), media_type="application/x-ndjson")
-        cursor = await activity_reads.stream_activities(session, filters, NDJSON_BATCH)
+        cursor = await activity_reads.stream_activities(db, filters, NDJSON_BATCH)
         return StreamingResponse(_ndjson(cursor, full), media_type="application/x-ndjson")
     if filters is None:
         return _hsds_page([], 0, paging)
-    count, rows = await activity_reads.list_activities(session, filters, paging.size, paging.offset)
+    count, rows = await activity_reads.list_activities(db, filters, paging.size, paging.offset)
     contents = [_service(row, full=full) for row in rows]
     if wanted.minimal:
         contents = [
@@ -216,11 +214,9 @@ async def hsds_service(row: ExistingService) -> JSONResponse:
     dependencies=[unsupported(UNSUPPORTED_ORGANIZATIONS), JsonFormat],
 )
 async def hsds_organizations(
-    session: SessionDep, paging: HsdsPageDep, search: Search = None
+    db: DatabaseDep, paging: HsdsPageDep, search: Search = None
 ) -> JSONResponse:
-    count, rows = await activity_reads.list_organisations(
-        session, paging.size, paging.offset, search
-    )
+    count, rows = await activity_reads.list_organisations(db, paging.size, paging.offset, search)
     contents = [hsds.organization_object(str(r.id), r.document.name, r.document) for r in rows]
     return _hsds_page(contents, count, paging)
 
@@ -231,9 +227,9 @@ async def hsds_organizations(
     responses={**NOT_FOUND, **REFUSED},
     dependencies=[unsupported(UNSUPPORTED_ORGANIZATION_DETAIL)],
 )
-async def hsds_organization(row: ExistingOrganization, session: SessionDep) -> JSONResponse:
+async def hsds_organization(row: ExistingOrganization, db: DatabaseDep) -> JSONResponse:
     _, activities = await activity_reads.list_activities(
-        session, ActivityFilters(organisation_id=row.id), 100, 0
+        db, ActivityFilters(organisation_id=row.id), 100, 0
     )
     body = hsds.organization_object(str(row.id), row.document.name, row.document)
     body["services"] = [_service(a, full=False) for a in activities]
@@ -246,8 +242,8 @@ async def hsds_organization(row: ExistingOrganization, session: SessionDep) -> J
     responses={**PAGED, 200: opens_first_item("hsds_service_at_location", "sal_id", "/contents")},
     dependencies=[unsupported(UNSUPPORTED_SERVICE_AT_LOCATIONS), JsonFormat],
 )
-async def hsds_service_at_locations(session: SessionDep, paging: HsdsPageDep) -> JSONResponse:
-    count, rows = await interop_reads.places(session, paging.size, paging.offset, channel_type=None)
+async def hsds_service_at_locations(db: DatabaseDep, paging: HsdsPageDep) -> JSONResponse:
+    count, rows = await interop_reads.places(db, paging.size, paging.offset, channel_type=None)
     contents = [
         hsds.service_at_location(
             str(a.id),

@@ -44,7 +44,7 @@ from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store import activity_reads, interop_reads
 from lahella_bridge.store.interop_reads import EventQuery
 from lahella_bridge.taxonomy import Term
-from lahella_bridge.web.deps import SessionDep
+from lahella_bridge.web.deps import DatabaseDep
 from lahella_bridge.web.openapi import opens_first_item
 
 __all__ = ["router"]
@@ -102,9 +102,9 @@ def _envelope(
     )
 
 
-async def _keyword_counts(session: SessionDep) -> dict[str, int]:
+async def _keyword_counts(db: DatabaseDep) -> dict[str, int]:
     counts = {
-        column: await activity_reads.term_counts(session, column)
+        column: await activity_reads.term_counts(db, column)
         for column in ("stages", "themes", "activity_types")
     }
     return {kid: counts[column].get(term.slug, 0) for kid, column, term in le.all_keywords()}
@@ -138,10 +138,10 @@ class FoundEvent:
     occurrence: Any
 
 
-async def existing_event(event_id: str, session: SessionDep) -> FoundEvent:
+async def existing_event(event_id: str, db: DatabaseDep) -> FoundEvent:
     """The event an id names (an activity, or one session of it by its stamp), else 404."""
     parsed = le.parse_event_id(event_id)
-    activity = await interop_reads.activity_by_upstream_id(session, parsed[0]) if parsed else None
+    activity = await interop_reads.activity_by_upstream_id(db, parsed[0]) if parsed else None
     if parsed is None or activity is None:
         raise not_found()
     stamp = parsed[1]
@@ -149,12 +149,12 @@ async def existing_event(event_id: str, session: SessionDep) -> FoundEvent:
         return FoundEvent("deleted", activity, None)
     if stamp is not None:
         starts = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=HELSINKI)
-        occurrence = await interop_reads.occurrence_at(session, activity.id, starts)
+        occurrence = await interop_reads.occurrence_at(db, activity.id, starts)
         if occurrence is None:
             raise not_found()
         return FoundEvent("sub", activity, occurrence)
     if activity.occurrence_count == 1:
-        nexts = await activity_reads.next_occurrences(session, [activity.id], 1)
+        nexts = await activity_reads.next_occurrences(db, [activity.id], 1)
         return FoundEvent("single", activity, nexts.get(activity.id, [None])[0])
     return FoundEvent("super", activity, None)
 
@@ -166,7 +166,7 @@ class FoundPlace:
     modified: datetime | None
 
 
-async def existing_place(place_id: str, session: SessionDep) -> FoundPlace:
+async def existing_place(place_id: str, db: DatabaseDep) -> FoundPlace:
     """The internet place or a stored channel that is a place, else 404."""
     if place_id == le.INTERNET_PLACE:
         return FoundPlace(INTERNET, 0, None)
@@ -174,7 +174,7 @@ async def existing_place(place_id: str, session: SessionDep) -> FoundPlace:
         channel_id = uuid.UUID(place_id.removeprefix(f"{le.DATA_SOURCE}:"))
     except ValueError:
         raise not_found() from None
-    _, rows = await interop_reads.places(session, 1, 0, [channel_id])
+    _, rows = await interop_reads.places(db, 1, 0, [channel_id])
     if not rows:
         raise not_found()
     cid, activity, n = rows[0]
@@ -188,12 +188,12 @@ def existing_keyword(keyword_id: str) -> tuple[str, Term]:
     raise not_found()
 
 
-async def existing_organization(organization_id: str, session: SessionDep) -> Organisation:
+async def existing_organization(organization_id: str, db: DatabaseDep) -> Organisation:
     try:
         org_id = uuid.UUID(organization_id.removeprefix(f"{le.DATA_SOURCE}:"))
     except ValueError:
         raise not_found() from None
-    row = await activity_reads.get_organisation(session, org_id)
+    row = await activity_reads.get_organisation(db, org_id)
     if row is None:
         raise not_found()
     return row
@@ -220,16 +220,16 @@ ExistingLanguage = Annotated[str, Depends(existing_language)]
 )
 async def le_list_events(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     paging: ListPageDep,
     query: EventQueryDep,
     include: IncludeDep,
 ) -> JSONResponse:
     """Linked Events' event list: meta + data, its filters, sort, paging and include."""
-    count, rows = await interop_reads.linked_events(session, query, paging.size, paging.offset)
+    count, rows = await interop_reads.linked_events(db, query, paging.size, paging.offset)
     supers = [a.id for kind, a, _ in rows if kind == "super"]
-    stamps = await interop_reads.session_stamps(session, supers) if supers else {}
-    counts = await _keyword_counts(session) if "keywords" in include else None
+    stamps = await interop_reads.session_stamps(db, supers) if supers else {}
+    counts = await _keyword_counts(db) if "keywords" in include else None
     data = [
         le.event_object(
             _base(request),
@@ -249,11 +249,11 @@ async def le_list_events(
     dependencies=[JsonFormat],
 )
 async def le_get_event(
-    found: ExistingEvent, request: Request, session: SessionDep, include: IncludeDep
+    found: ExistingEvent, request: Request, db: DatabaseDep, include: IncludeDep
 ) -> JSONResponse:
     kind, activity, occurrence = found.kind, found.activity, found.occurrence
-    sub_stamps = (await interop_reads.session_stamps(session, [activity.id])).get(activity.id, [])
-    counts = await _keyword_counts(session) if "keywords" in include else None
+    sub_stamps = (await interop_reads.session_stamps(db, [activity.id])).get(activity.id, [])
+    counts = await _keyword_counts(db) if "keywords" in include else None
     body = le.event_object(
         _base(request),
         _source(kind, activity, occurrence, sub_stamps),
@@ -269,11 +269,9 @@ async def le_get_event(
     responses={**PAGED, 200: opens_first_item("le_get_place", "place_id", "/data")},
     dependencies=[unsupported(UNSUPPORTED_PLACE)],
 )
-async def le_list_places(
-    request: Request, session: SessionDep, paging: ListPageDep
-) -> JSONResponse:
+async def le_list_places(request: Request, db: DatabaseDep, paging: ListPageDep) -> JSONResponse:
     page, size = paging.page, paging.size
-    count, rows = await interop_reads.places(session, size, paging.offset)
+    count, rows = await interop_reads.places(db, size, paging.offset)
     base = _base(request)
     data = [le.place_object(base, place_channel(a, cid), n, a.updated_at) for cid, a, n in rows]
     if page == 1:
@@ -300,9 +298,9 @@ async def le_get_place(place: ExistingPlace, request: Request) -> JSONResponse:
     dependencies=[unsupported(UNSUPPORTED_KEYWORD)],
 )
 async def le_list_keywords(
-    request: Request, session: SessionDep, paging: ListPageDep, text: Text = None
+    request: Request, db: DatabaseDep, paging: ListPageDep, text: Text = None
 ) -> JSONResponse:
-    counts = await _keyword_counts(session)
+    counts = await _keyword_counts(db)
     wanted = (text or "").casefold()
     keywords = [
         (kid, term)
@@ -323,10 +321,10 @@ async def le_list_keywords(
     dependencies=[JsonFormat],
 )
 async def le_get_keyword(
-    keyword: ExistingKeyword, request: Request, session: SessionDep
+    keyword: ExistingKeyword, request: Request, db: DatabaseDep
 ) -> JSONResponse:
     kid, term = keyword
-    counts = await _keyword_counts(session)
+    counts = await _keyword_counts(db)
     return JSONResponse(le.keyword_object(_base(request), kid, term, counts.get(kid, 0)))
 
 
@@ -337,9 +335,9 @@ async def le_get_keyword(
     dependencies=[unsupported(UNSUPPORTED_ORGANIZATION)],
 )
 async def le_list_organizations(
-    request: Request, session: SessionDep, paging: ListPageDep
+    request: Request, db: DatabaseDep, paging: ListPageDep
 ) -> JSONResponse:
-    count, rows = await activity_reads.list_organisations(session, paging.size, paging.offset)
+    count, rows = await activity_reads.list_organisations(db, paging.size, paging.offset)
     data = [
         le.organization_object(_base(request), str(r.id), r.document, r.updated_at) for r in rows
     ]
