@@ -11,11 +11,12 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lahella_bridge import metrics
 from lahella_bridge.web.cacheable import cacheable_paths
@@ -23,11 +24,6 @@ from lahella_bridge.web.origin import PublicOrigin, base_url_of, unknown_host_pr
 from lahella_bridge.web.response_cache import CachedResponse, ResponseCache, VersionProbe
 
 log = structlog.get_logger("lahella_bridge.http")
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
 FOLLOW_TIMEOUT_S = 30.0  # how long a request waits for an identical one being computed
@@ -52,7 +48,7 @@ def _etag_matches(scope: Scope, etag: bytes) -> bool:
     )
 
 
-def _entry(start: dict[str, Any], body: bytes, since: float) -> CachedResponse:
+def _entry(start: Message, body: bytes, since: float) -> CachedResponse:
     """A response as the cache keeps it, with its ETag (a digest of the body) and what it
     cost to compute (from `since`, a monotonic time)."""
     etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
@@ -84,7 +80,7 @@ class HttpLayer:
 
     def __init__(
         self,
-        app: App,
+        app: ASGIApp,
         version: VersionProbe,
         cache: ResponseCache,
         origin: PublicOrigin,
@@ -150,7 +146,7 @@ class HttpLayer:
             self._inflight[leading] = asyncio.Event()
         captured: dict[str, Any] = {"body": [], "since": time.monotonic()}
 
-        async def capture(message: dict[str, Any]) -> None:
+        async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
                 headers = [
@@ -199,10 +195,10 @@ class HttpLayer:
         self._inflight[key] = asyncio.Event()
         captured: dict[str, Any] = {"body": []}
 
-        async def receive() -> dict[str, Any]:
+        async def receive() -> Message:
             return {"type": "http.request", "body": b"", "more_body": False}
 
-        async def capture(message: dict[str, Any]) -> None:
+        async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["start"] = message
             elif message["type"] == "http.response.body":
@@ -229,7 +225,7 @@ class HttpLayer:
         """The lifespan's `receive`: at shutdown, background recomputations are cancelled
         before the app closes the database pool they read from."""
 
-        async def lifespan_receive() -> dict[str, Any]:
+        async def lifespan_receive() -> Message:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
                 for task in self._refreshing:

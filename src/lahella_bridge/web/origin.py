@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import urlsplit
 
-Scope = dict[str, Any]
+from starlette.types import Scope
 
 
 def host_name(host_header: str) -> str:

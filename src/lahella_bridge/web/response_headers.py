@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Bodies follow the language (`Accept-Language`) and the format (`Accept`, e.g. JSON-LD)
 # on many routes, and the response cache keys every response on both: shared caches must
@@ -39,7 +32,7 @@ def with_policy_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes,
 class ResponseHeaders:
     """Adds the policy headers to every HTTP response of `app`."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
