@@ -21,6 +21,7 @@ with wrk's connections always busy, latency is connections / rate (Little's law)
 Prints one JSON document.
 
     uv run python bench/api.py --records 100000
+    uv run python bench/api.py --records 1000 --cases cached_page,revalidation_304
 """
 
 from __future__ import annotations
@@ -331,8 +332,14 @@ CPU_GOALS_MS = {"filtered_events": 1.5, "full_text_q": 3.0, "linked_events": 2.5
 
 
 def measure(
-    database_url: str, seconds: int, connections: int, light_connections: int
+    database_url: str,
+    seconds: int,
+    connections: int,
+    light_connections: int,
+    chosen: set[str] | None = None,
 ) -> dict[str, Any]:
+    """Every case, or only the `chosen` ones (truly_bare is always measured: the ratios'
+    baseline)."""
     with served(database_url) as (server, base), truly_bare_served() as (bare, bare_base):
         page = f"{base}/v1/activities?municipality=564&page_size=20"
         etag = httpx.get(page).headers["etag"]
@@ -359,13 +366,17 @@ def measure(
             },
         }
         results: dict[str, Any] = {
-            name: measured(cpu, partial(run, **options)) for name, options in cases.items()
+            name: measured(cpu, partial(run, **options))
+            for name, options in cases.items()
+            if chosen is None or name in chosen
         }
         # Compressed, as browsers and HTTP libraries ask for it: a Linked Events page is
         # 130 KB plain (its recurring events list every session), 64 MiB of cache hold the
         # 294 views only just, and random picks from a set near the cache's size thrash it.
         gzip = "Accept-Encoding: gzip"
         for name, paths in calendar_views(date.today()).items():
+            if chosen is not None and f"{name}_views_cached" not in chosen:
+                continue
             prime(base, paths, gzip)
             results[f"{name}_views_cached"] = measured(
                 cpu, partial(run, base, script=paths_lua(paths), header=gzip)
@@ -380,7 +391,9 @@ def measure(
             for name, result in results.items()
         },
         "cpu_goals": {
-            name: cpu_goal(results[name], goal_ms) for name, goal_ms in CPU_GOALS_MS.items()
+            name: cpu_goal(results[name], goal_ms)
+            for name, goal_ms in CPU_GOALS_MS.items()
+            if name in results
         },
         "p99_goals": {
             name: p99_goal(results[name], goal_ms, busy)
@@ -390,6 +403,7 @@ def measure(
                 ("full_text_q_views_cached", 50, connections),
                 ("linked_events_views_cached", 25, connections),
             )
+            if name in results
         },
     }
 
@@ -442,7 +456,14 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", default=None, help="Embedded PostgreSQL to keep between runs."
     )
+    parser.add_argument(
+        "--cases",
+        default=None,
+        help="Comma-separated case names to measure (default: all), e.g. "
+        "cached_page,revalidation_304: the cached cases do not depend on the data size.",
+    )
     args = parser.parse_args()
+    chosen = set(args.cases.split(",")) if args.cases else None
     from lahella_bridge.log import configure_logging
 
     configure_logging("WARNING", "console")
@@ -466,7 +487,7 @@ def main() -> None:
             "light_connections": args.light_connections,
             "seconds_per_case": args.seconds,
             "machine": {"cpus": os.cpu_count()},
-            **measure(url, args.seconds, args.connections, args.light_connections),
+            **measure(url, args.seconds, args.connections, args.light_connections, chosen),
         }
 
     if args.database_url:
