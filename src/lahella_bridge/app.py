@@ -25,6 +25,7 @@ from lahella_bridge.interop.hsds import routes as hsds_routes
 from lahella_bridge.interop.linkedevents import routes as linkedevents_routes
 from lahella_bridge.interop.profile import LinkedEventsError
 from lahella_bridge.store import runs
+from lahella_bridge.web.cache_front import CacheFront
 from lahella_bridge.web.cross_origin import CrossOrigin
 from lahella_bridge.web.head import HeadAsGet
 from lahella_bridge.web.http_layer import HttpLayer
@@ -146,17 +147,15 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             return await runs.data_version(db)
 
     # Added inside out: gzip, the cache/ETag/metrics layer, CORS, the headers every
-    # response carries (preflights, 304s and refusals included), HEAD-as-GET outermost.
+    # response carries (preflights, 304s and refusals included), HEAD-as-GET, and
+    # outermost the replay of cache hits with the headers all of these gave them.
+    version, cache = VersionProbe(read_version), ResponseCache()
+    origin = PublicOrigin(settings.public_base_url, settings.allowed_hosts)
+    # `routes` is the list the routers are included into: the layers read it when the app
+    # starts (Starlette builds its middleware then), every router included.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.add_middleware(
-        HttpLayer,
-        version=VersionProbe(read_version),
-        cache=ResponseCache(),
-        origin=PublicOrigin(settings.public_base_url, settings.allowed_hosts),
-        # The list the routers are included into: the layer reads it when the app
-        # starts (Starlette builds its middleware then), every router included.
-        routes=app.routes,
-    )
+    app.add_middleware(HttpLayer, version=version, cache=cache, origin=origin, routes=app.routes)
     app.add_middleware(CrossOrigin, configured_origins=settings.cors_origins)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(CacheFront, version=version, cache=cache, origin=origin, routes=app.routes)

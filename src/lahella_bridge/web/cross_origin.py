@@ -23,6 +23,11 @@ READING = {
 }
 
 
+# What of a request the CORS headers of its response depend on (Starlette's
+# CORSMiddleware reads the Origin; a preflight is an OPTIONS, never replayed from the cache).
+CORS_REQUEST_HEADERS = (b"origin",)
+
+
 class CrossOrigin:
     """Picks the CORS policy by path: open data to all origins, admin to none."""
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import re
+import itertools
+import logging
+import secrets
 import time
-import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -24,6 +26,9 @@ from lahella_bridge.web.origin import PublicOrigin, base_url_of, unknown_host_pr
 from lahella_bridge.web.response_cache import CachedResponse, ResponseCache, VersionProbe
 
 log = structlog.get_logger("lahella_bridge.http")
+# The stdlib logger behind `log`: asked first, so that at WARNING an ordinary request does
+# not run structlog's processors (timestamp, context) only for the line to be dropped.
+_stdlib_log = logging.getLogger("lahella_bridge.http")
 
 VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
 FOLLOW_TIMEOUT_S = 30.0  # how long a request waits for an identical one being computed
@@ -34,6 +39,59 @@ SLOW_REQUEST_S = 1.0
 REFRESH_CONCURRENCY = 2
 
 
+# Request ids: a random prefix per process and a counter, 32 hex digits like a UUID's, and
+# unique across replicas without a call to the random source per request.
+_ID_PREFIX = secrets.token_hex(8)
+_id_counter = itertools.count()
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"
+
+
+def request_id_of(given: bytes) -> str:
+    """The request's own X-Request-ID (at most 100 characters), or a new one."""
+    return given.decode("latin-1")[:100] or new_request_id()
+
+
+def cache_key(
+    version: int, base_url: tuple[str, bytes], scope: Scope, varied: Sequence[bytes]
+) -> tuple[Any, ...]:
+    """The response cache's key: the data version, the links' base (the links in the body
+    are built on it), the path and query, and the `VARY_HEADERS` values."""
+    return (version, base_url, scope["path"], scope["query_string"], *varied)
+
+
+def observe(scope: Scope, route: str, status: int, elapsed: float, request_id: str) -> None:
+    """The request's metrics and access log line (slow requests as warnings: operators
+    running at WARNING still see them)."""
+    metrics.observe_request(scope["method"], route, status, elapsed)
+    level = logging.WARNING if elapsed >= SLOW_REQUEST_S else logging.INFO
+    if _stdlib_log.isEnabledFor(level):
+        (log.warning if level == logging.WARNING else log.info)(
+            "http.request",
+            request_id=request_id,
+            method=scope["method"],
+            path=scope["path"],
+            query=scope["query_string"].decode("latin-1"),
+            status=status,
+            ms=round(elapsed * 1000, 1),
+        )
+
+
+def _max_age(cache_control: bytes) -> float | None:
+    for directive in cache_control.split(b","):
+        name, _, value = directive.strip().partition(b"=")
+        if name.lower() == b"max-age" and value.isdigit():
+            return float(value)
+    return None
+
+
+def _route_of(scope: Scope) -> str:
+    """The template of the route the router picked for `scope`."""
+    return str(getattr(scope.get("route"), "path", None) or "unmatched")
+
+
 def _header(scope: Scope, name: bytes) -> bytes:
     for key, value in scope["headers"]:
         if key == name:
@@ -42,23 +100,34 @@ def _header(scope: Scope, name: bytes) -> bytes:
 
 
 def _etag_matches(scope: Scope, etag: bytes) -> bool:
-    wanted = _header(scope, b"if-none-match")
+    return etag_matches(_header(scope, b"if-none-match"), etag)
+
+
+def etag_matches(wanted: bytes, etag: bytes) -> bool:
+    """Whether an If-None-Match value names `etag` (or any)."""
     return bool(wanted) and (
         wanted.strip() == b"*" or etag in [t.strip() for t in wanted.split(b",")]
     )
 
 
-def _entry(start: Message, body: bytes, since: float) -> CachedResponse:
-    """A response as the cache keeps it, with its ETag (a digest of the body) and what it
-    cost to compute (from `since`, a monotonic time)."""
+def _entry(start: Message, body: bytes, since: float, route: str) -> CachedResponse:
+    """A response as the cache keeps it, with its ETag (a digest of the body), what it
+    cost to compute (from `since`, a monotonic time) and the route that computed it."""
     etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
     headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"etag")]
     headers.append((b"etag", etag))
     now = time.monotonic()
     control = next((v for k, v in headers if k.lower() == b"cache-control"), b"")
-    max_age = re.search(rb"max-age=(\d+)", control)
-    fresh_s = float(max_age[1]) if max_age else None
-    return CachedResponse(start["status"], headers, body, etag, now, now - since, fresh_s=fresh_s)
+    return CachedResponse(
+        start["status"],
+        headers,
+        body,
+        etag,
+        now,
+        now - since,
+        fresh_s=_max_age(control),
+        route=route,
+    )
 
 
 async def _refuse_host(scope: Scope, send: Send, request_id: bytes) -> int:
@@ -72,6 +141,15 @@ async def _refuse_host(scope: Scope, send: Send, request_id: bytes) -> int:
     await send({"type": "http.response.start", "status": 400, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     return 400
+
+
+@dataclass
+class Outcome:
+    """What a request's metrics and access log report: its status and, for a response the
+    cache answered, the route that computed it (the router did not run)."""
+
+    status: int = 500
+    route: str = ""
 
 
 class HttpLayer:
@@ -101,45 +179,33 @@ class HttpLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id").decode("latin-1")[:100] or uuid.uuid4().hex
+        request_id = request_id_of(_header(scope, b"x-request-id"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status = [500]
+        outcome = Outcome()
+        canonical = None
         try:
             if (canonical := self.origin.canonical(scope)) is None:
-                status[0] = await _refuse_host(scope, send, request_id.encode())
+                outcome.status = await _refuse_host(scope, send, request_id.encode())
             else:
-                await self._handle(canonical, receive, send, request_id.encode(), status)
+                await self._handle(canonical, receive, send, request_id.encode(), outcome)
         finally:
+            route = outcome.route or _route_of(canonical or scope)
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            metrics.observe_request(scope["method"], route, status[0], elapsed)
-            # Slow requests are warnings: operators running at WARNING still see them.
-            (log.warning if elapsed >= SLOW_REQUEST_S else log.info)(
-                "http.request",
-                method=scope["method"],
-                path=scope["path"],
-                query=scope["query_string"].decode("latin-1"),
-                status=status[0],
-                ms=round(elapsed * 1000, 1),
-            )
+            observe(scope, route, outcome.status, elapsed, request_id)
             structlog.contextvars.unbind_contextvars("request_id")
 
     async def _handle(
-        self, scope: Scope, receive: Receive, send: Send, request_id: bytes, status: list[int]
+        self, scope: Scope, receive: Receive, send: Send, request_id: bytes, outcome: Outcome
     ) -> None:
         cacheable = scope["method"] == "GET" and self.cacheable(scope["path"])
         key = None
         if cacheable and (version := await self.version.current()) is not None:
-            key = (
-                version,
-                base_url_of(scope),  # the links in the body are built on it
-                scope["path"],
-                scope["query_string"],
-                *(_header(scope, name) for name in VARY_HEADERS),
-            )
+            varied = [_header(scope, name) for name in VARY_HEADERS]
+            key = cache_key(version, base_url_of(scope), scope, varied)
             if (hit := await self._cached(scope, key)) is not None:
-                status[0] = await self._replay(scope, send, hit, request_id)
+                outcome.status = await self._replay(scope, send, hit, request_id)
+                outcome.route = hit.route
                 return
         leading = key if key is not None and key not in self._inflight else None
         if leading is not None:
@@ -148,7 +214,7 @@ class HttpLayer:
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                outcome.status = message["status"]
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
                 ]
@@ -165,7 +231,7 @@ class HttpLayer:
                 return
             captured["body"].append(message.get("body", b""))
             if not message.get("more_body"):
-                await self._finish(scope, send, captured, key, status)
+                await self._finish(scope, send, captured, key, outcome)
 
         try:
             await self.app(scope, receive, capture)
@@ -204,14 +270,17 @@ class HttpLayer:
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
 
+        refreshed = dict(scope)
+
         async def run() -> None:
             try:
                 async with self._refresh_slots:  # the stale entry is served meanwhile
                     since = time.monotonic()
-                    await self.app(dict(scope), receive, capture)
+                    await self.app(refreshed, receive, capture)
                 start = captured.get("start")
                 if start is not None and start["status"] == 200:
-                    self.cache.put(key, _entry(start, b"".join(captured["body"]), since))
+                    body = b"".join(captured["body"])
+                    self.cache.put(key, _entry(start, body, since, _route_of(refreshed)))
             except Exception:
                 log.exception("cache.refresh_failed", path=scope["path"])
             finally:
@@ -241,12 +310,13 @@ class HttpLayer:
         send: Send,
         captured: dict[str, Any],
         key: tuple[Any, ...] | None,
-        status: list[int],
+        outcome: Outcome,
     ) -> None:
-        entry = _entry(captured["start"], b"".join(captured["body"]), captured["since"])
+        body = b"".join(captured["body"])
+        entry = _entry(captured["start"], body, captured["since"], _route_of(scope))
         if key is not None:
             self.cache.put(key, entry)
-        status[0] = await self._replay(scope, send, entry, None)
+        outcome.status = await self._replay(scope, send, entry, None)
 
     async def _replay(
         self, scope: Scope, send: Send, entry: CachedResponse, request_id: bytes | None

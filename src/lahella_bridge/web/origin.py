@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from starlette.types import Scope
 
+VERDICTS_KEPT = 256  # Host values whose verdict is remembered (any client may send any)
+
 
 def host_name(host_header: str) -> str:
     """The host of a Host header without its port, lower case ("[::1]" keeps brackets)."""
@@ -33,6 +35,25 @@ class PublicOrigin:
             parts = urlsplit(public_base_url)
             self.public = (parts.scheme, parts.netloc.encode("latin-1"))
         self.allowed_hosts = frozenset(host_name(h) for h in allowed_hosts)
+        self._verdicts: dict[bytes, bool] = {}  # Host header -> allowed, for the last few
+
+    def allows(self, host: bytes) -> bool:
+        """Whether links may be built on a Host header's value."""
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            verdict = host_name(host.decode("latin-1")) in self.allowed_hosts
+            if len(self._verdicts) < VERDICTS_KEPT:
+                self._verdicts[host] = verdict
+        return verdict
+
+    def base_url(self, scheme: str, host: bytes | None) -> tuple[str, bytes] | None:
+        """What `base_url_of` gives for the canonical scope of a request with this scheme
+        and Host, without building that scope; None for a Host that is not allowed."""
+        if self.public is not None:
+            return self.public[0], self.public[1].lower()
+        if host is None or not self.allows(host):
+            return None
+        return scheme, host.lower()
 
     def canonical(self, scope: Scope) -> Scope | None:
         """The scope whose scheme and Host are the links' base; None for a Host that is
@@ -42,7 +63,7 @@ class PublicOrigin:
             headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
             return {**scope, "scheme": scheme, "headers": [*headers, (b"host", netloc)]}
         host = next((bytes(v) for k, v in scope["headers"] if k == b"host"), None)
-        if host is None or host_name(host.decode("latin-1")) not in self.allowed_hosts:
+        if host is None or not self.allows(host):
             return None
         return scope
 

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # A response that took this long to compute (a town's calendar: seconds) and was asked for
@@ -20,6 +20,16 @@ from typing import Any
 # cache. Asked for again: under overload every one-off page takes this long (queueing), and
 # such pages pinned half the cache while the views the calendar repeats were evicted.
 EXPENSIVE_S = 0.5
+
+
+@dataclass(frozen=True)
+class Dressed:
+    """A response's final start: status and headers, with the index of its request id (the
+    one header that differs from one request to the next)."""
+
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    request_id_at: int
 
 
 @dataclass
@@ -32,6 +42,10 @@ class CachedResponse:
     cost_s: float = 0.0  # how long it took to compute
     reused: bool = False  # served from the cache at least once
     fresh_s: float | None = None  # the response's own Cache-Control max-age
+    route: str = "unmatched"  # the route template that computed it (the metrics' label)
+    # The final headers the whole stack sent with this entry, per kind of request (see
+    # `web.cache_front`), for the outermost layer to replay without passing the others.
+    dressed: dict[tuple[object, ...], Dressed] = field(default_factory=dict)
 
     @property
     def expensive(self) -> bool:
@@ -73,6 +87,10 @@ class ResponseCache:
             if entry.expensive:
                 self.expensive_size += len(entry.body)
         return entry
+
+    def peek(self, key: tuple[Any, ...]) -> CachedResponse | None:
+        """The entry, fresh or not, without counting it as asked for or as recently used."""
+        return self._entries.get(key)
 
     def put(self, key: tuple[Any, ...], entry: CachedResponse) -> None:
         if len(entry.body) > self.max_entry_bytes:
@@ -117,6 +135,12 @@ class VersionProbe:
         self._value: int | None = None
         self._at = 0.0
         self._reading: asyncio.Task[None] | None = None
+
+    def known(self) -> int | None:
+        """The version if read within the last `every_s`, else None (without reading)."""
+        if time.monotonic() - self._at > self._every_s:
+            return None
+        return self._value
 
     async def current(self) -> int | None:
         if time.monotonic() - self._at > self._every_s:
