@@ -104,6 +104,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         contact={"name": "Pohde", "url": "https://pohde.fi"},
+        # No OpenTelemetry here (Prometheus metrics, JSON logs): FastAPI's native telemetry
+        # otherwise looks for configured providers in the environment on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     add_problem_handlers(app)

@@ -66,9 +66,18 @@ PUBLISHED = Gauge(
 OUTCOMES = ("fetched", "created", "updated", "unchanged", "retired", "quarantined", "unpublished")
 
 
+# Each request's counter and histogram by (method, route, status), looked up once: the
+# client's `labels` call validates and locks on every request.
+_request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_LATENCY.labels(route).observe(seconds)
+    series = _request_series.get((method, route, status))
+    if series is None:
+        series = (HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(route))
+        _request_series[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def observe_harvest(source: str, status: str, counts: dict[str, object], retries: int) -> None:

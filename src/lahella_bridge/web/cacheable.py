@@ -3,18 +3,21 @@ router's `route_class=CacheableRoute`), so a new surface declares it where its r
 instead of in a list of path prefixes.
 
 The declarations are read once, when the app starts, into one regular expression of the
-app's GET routes in the router's order: a request costs one match, and the route that
-decides is the one the router will pick (the first that matches), without routing twice.
+app's GET routes in the router's order: a path costs one match (then remembered), and the
+route that decides is the one the router will pick (the first that matches), without
+routing twice.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute, Mount, Route
 
+PATHS_REMEMBERED = 4096
 _PARAMETER = re.compile(r"\(\?P<\w+>")  # a path parameter's group in a route's regex
 
 
@@ -40,6 +43,8 @@ def cacheable_paths(routes: Sequence[BaseRoute]) -> Callable[[str], bool]:
             alternatives.append(f"(?P<{name}>{pattern})")
     matcher = re.compile("|".join(alternatives) or "(?!)")
 
+    # The paths asked for repeat (a feed page, its 304s): one match each while remembered.
+    @functools.lru_cache(maxsize=PATHS_REMEMBERED)
     def cacheable(path: str) -> bool:
         match = matcher.match(path)
         return match is not None and str(match.lastgroup).startswith("c")
