@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.datastructures import Default
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -29,6 +30,7 @@ from lahella_bridge.web.cache_front import CacheFront
 from lahella_bridge.web.cross_origin import CrossOrigin
 from lahella_bridge.web.head import HeadAsGet
 from lahella_bridge.web.http_layer import HttpLayer
+from lahella_bridge.web.json_response import OrjsonResponse
 from lahella_bridge.web.openapi import document_errors
 from lahella_bridge.web.origin import PublicOrigin
 from lahella_bridge.web.problems import add_problem_handlers
@@ -107,6 +109,9 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         # No OpenTelemetry here (Prometheus metrics, JSON logs): FastAPI's native telemetry
         # otherwise looks for configured providers in the environment on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # Wrapped in Default as FastAPI's own default is: a route with a response model
+        # keeps FastAPI's path of pydantic straight to JSON bytes.
+        default_response_class=Default(OrjsonResponse),
     )
     app.state.settings = settings
     add_problem_handlers(app)
@@ -141,7 +146,7 @@ def _document_errors(app: FastAPI) -> None:
 def _add_profile_error_handler(app: FastAPI) -> None:
     @app.exception_handler(LinkedEventsError)
     async def linked_events_error(request: Request, exc: LinkedEventsError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+        return OrjsonResponse({"detail": exc.detail}, status_code=exc.status)
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

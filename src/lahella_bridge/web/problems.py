@@ -18,12 +18,12 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from lahella_bridge import metrics
 from lahella_bridge.errors import BridgeError
+from lahella_bridge.web.json_response import OrjsonResponse
 from lahella_bridge.web.response_headers import with_policy_headers
 
 log = structlog.get_logger(__name__)
@@ -38,7 +38,7 @@ def problem(
     detail: str,
     headers: dict[str, str] | None = None,
     **extra: object,
-) -> JSONResponse:
+) -> OrjsonResponse:
     """The one error body; `instance` is the path the client asked for."""
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -48,7 +48,7 @@ def problem(
         "instance": request.url.path,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return OrjsonResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _phrase(status: int) -> str:
@@ -82,11 +82,11 @@ def parameter_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 
 def add_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(BridgeError)
-    async def bridge_error(request: Request, exc: BridgeError) -> JSONResponse:
+    async def bridge_error(request: Request, exc: BridgeError) -> OrjsonResponse:
         return problem(request, exc.status, exc.title, exc.message)
 
     @app.exception_handler(HTTPException)
-    async def framework_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def framework_error(request: Request, exc: HTTPException) -> OrjsonResponse:
         detail = {
             404: f"no resource at {request.url.path}",
             405: f"{request.method} is not allowed here; see the Allow header",
@@ -95,7 +95,7 @@ def add_problem_handlers(app: FastAPI) -> None:
         return problem(request, exc.status_code, _phrase(exc.status_code), detail, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> OrjsonResponse:
         errors = parameter_errors(exc)
         detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
         return problem(request, 422, "Invalid parameter", detail, errors=errors)
@@ -104,7 +104,7 @@ def add_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(InterfaceError)
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)
-    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    async def database_error(request: Request, exc: Exception) -> OrjsonResponse:
         refusal = _refusal(exc) if isinstance(exc, DBAPIError) else None
         if refusal is None:
             log.warning("database.unavailable", error=type(exc).__name__)
@@ -117,7 +117,7 @@ def add_problem_handlers(app: FastAPI) -> None:
         return problem(request, refusal.status, refusal.title, detail)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> OrjsonResponse:
         # Sent by the outermost error layer, past the middleware that adds these headers.
         response = problem(request, 500, _phrase(500), "the service failed; the error is logged")
         for name, value in with_policy_headers([]):
