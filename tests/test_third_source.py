@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.models import Activity
 from lahella_bridge.normalise.lahella import normalise
-from lahella_bridge.normalise.outcome import Context, NormalisedActivity
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity, Normaliser
 from lahella_bridge.sample.data import generate, now_for
 from lahella_bridge.sources.base import Fetch, PastRuns, Source
 from lahella_bridge.upstream.client import LoginStore
@@ -42,6 +42,11 @@ class MirrorUpstream:
         return httpx.Response(200, json={"count": len(self.records), "records": listed})
 
 
+def normalise_mirrored(raw: Any, context: Context) -> NormalisedActivity:
+    """The mirror wraps each Lähellä.fi record in an envelope of its own."""
+    return normalise(raw["activity"], context)
+
+
 @dataclass
 class MirrorSource:
     """The whole of a third source: its listing, key, normaliser and completeness rule."""
@@ -53,8 +58,9 @@ class MirrorSource:
     def key(self, raw: Any) -> str:
         return str(raw["id"])
 
-    def normalise(self, raw: Any, context: Context) -> NormalisedActivity:
-        return normalise(raw["activity"], context)
+    @property
+    def normaliser(self) -> Normaliser:
+        return normalise_mirrored
 
     def still_published(self, raw: Any, now: datetime) -> bool:
         return True

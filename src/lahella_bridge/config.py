@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     harvest_interval_minutes: int = Field(default=60, ge=0, description="0 switches it off.")
     harvest_on_start: bool = True
     harvest_retire_brake: float = Field(default=0.20, ge=0, le=1)
+    harvest_mapping_workers: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="Worker processes that map harvested records; 0 or 1 maps them in a "
+        "thread of the harvesting process.",
+    )
 
     @field_validator("cors_origins", "allowed_hosts", "upstream_groups", "ptv_areas", mode="before")
     @classmethod

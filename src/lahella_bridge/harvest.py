@@ -24,6 +24,7 @@ from lahella_bridge import metrics
 from lahella_bridge.brake import Brake
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import Conflict
+from lahella_bridge.mapping_pool import open_mapper
 from lahella_bridge.normalise.outcome import Context, UnusableRecord
 from lahella_bridge.sources.base import Listing, PastRuns, Source
 from lahella_bridge.sources.lahella import LahellaSource
@@ -69,6 +70,7 @@ def harvester_for(settings: Settings, engine: AsyncEngine) -> Harvester:
         engine,
         [source for source in every_source(settings) if source.enabled],
         brake=settings.harvest_retire_brake,
+        mapping_workers=settings.harvest_mapping_workers,
     )
 
 
@@ -80,6 +82,7 @@ class Harvester:
     sources: list[Source]  # in run order: the first one's records win over their twins
     brake: float = 0.20
     brake_minimum: int = 5
+    mapping_workers: int = 0  # worker processes that map records; 0 or 1: a thread
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_progress: Callable[[HarvestReport], None] | None = None
 
@@ -142,9 +145,10 @@ class Harvester:
             await runs.fail_stale_runs(db)
             report.run_id = await runs.start_run(db, source.name, run_mode, now)
         log.info("harvest.start", run_id=report.run_id, source=source.name, mode=run_mode)
-        sweep = Sweep(report, Context(now=now), open_db, source)
         try:
-            listing = await self._fetch(sweep, since)
+            async with open_mapper(self.mapping_workers) as mapping:
+                sweep = Sweep(report, Context(now=now), open_db, source, mapper=mapping)
+                listing = await self._fetch(sweep, since)
             await self._retire(open_db, sweep, listing, incremental=since is not None, force=force)
             async with open_db.begin() as db:
                 if await settle_sources(db):
@@ -199,8 +203,9 @@ class Harvester:
                 await sweep.take(raw)
                 if self.on_progress and report.fetched % 100 == 0:
                     self.on_progress(report)
-            await sweep.flush()
+            await sweep.finish()
         finally:
+            sweep.abandon()
             # Whatever stopped the listing, the batch already handed over is committed.
             await sweep.settle()
             report.retries = progress.retries
@@ -320,7 +325,7 @@ async def _renormalise(
                 batch = []
                 for _, raw, digest in rows:
                     try:
-                        batch.append((source.normalise(raw, context), raw, digest))
+                        batch.append((source.normaliser(raw, context), raw, digest))
                     except UnusableRecord as exc:
                         log.warning("renormalise.unusable", key=source.key(raw), reason=str(exc))
                 created, updated = await writes.upsert_activities(db, source.name, batch)

@@ -1,5 +1,6 @@
-"""The write side of one run: each raw record keyed, mapped off the event loop, kept,
-quarantined or batched, and batches committed while the next one is mapped.
+"""The write side of one run: each raw record keyed, mapped off the event loop (chunks
+of records in a thread or in worker processes, `mapping_pool`), kept, quarantined or
+batched in the order it arrived, and batches committed while the next one is mapped.
 
 `harvest` drives the upstreams and retirement; this module is what a record meets once
 it has arrived (keyed and normalised by its `Source`), and `renormalise` uses the same
@@ -9,13 +10,14 @@ settling step.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lahella_bridge.mapping_pool import CHUNK_SIZE, Mapped, Mapper
 from lahella_bridge.normalise.outcome import Context, NormalisedActivity, UnusableRecord
 from lahella_bridge.sources.base import Source
 from lahella_bridge.store import runs, writes
@@ -67,6 +69,16 @@ class HarvestReport:
         }
 
 
+@dataclass(frozen=True)
+class _Arrival:
+    """A new or changed record on its way to the mapper."""
+
+    key: str
+    raw: Any
+    digest: str
+    unchanged: bool  # same raw record, but its publication window moved
+
+
 @dataclass
 class Sweep:
     """The state of one pass over an upstream listing."""
@@ -81,8 +93,15 @@ class Sweep:
     quarantine: list[tuple[str, Any, str]] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
     writing: asyncio.Task[None] | None = None
+    mapper: Mapper = field(default_factory=Mapper)
+    arrived: list[_Arrival] = field(default_factory=list)  # waiting for a chunk
+    mapping: deque[tuple[list[_Arrival], asyncio.Future[list[Mapped]]]] = field(
+        default_factory=deque
+    )
 
     async def take(self, raw: Any) -> None:
+        """Key and hash one arriving record; a new or changed one waits for its chunk to
+        be mapped (at most `mapper.chunks_in_flight` chunks are out at once)."""
         report, source = self.report, self.source
         report.fetched += 1
         if self.fingerprints is None:
@@ -96,31 +115,64 @@ class Sweep:
             report.unchanged += 1
             self.keep.add(key)
             return
-        try:
-            # CPU work off the event loop, so a harvest inside `serve` does not stall requests.
-            item = await asyncio.to_thread(source.normalise, raw, self.context)
-        except UnusableRecord as exc:
+        self.arrived.append(_Arrival(key, raw, digest, unchanged))
+        if len(self.arrived) >= CHUNK_SIZE:
+            await self._hand_over()
+
+    async def _hand_over(self) -> None:
+        arrived, self.arrived = self.arrived, []
+        raws = [arrival.raw for arrival in arrived]
+        # CPU work off the event loop, so a harvest inside `serve` does not stall requests.
+        mapping = self.mapper.map(self.source.normaliser, raws, self.context)
+        self.mapping.append((arrived, asyncio.ensure_future(mapping)))
+        while len(self.mapping) > self.mapper.chunks_in_flight:
+            await self._receive()
+
+    async def _receive(self) -> None:
+        """The oldest chunk's records, settled in the order they arrived."""
+        arrived, mapping = self.mapping.popleft()
+        for arrival, mapped in zip(arrived, await mapping, strict=True):
+            await self._settle_record(arrival, mapped)
+
+    async def _settle_record(self, arrival: _Arrival, mapped: Mapped) -> None:
+        report, key = self.report, arrival.key
+        if isinstance(mapped, UnusableRecord):
             report.quarantined += 1
             # A record that used to be good keeps its last good version until fixed.
             self.keep.add(key)
-            self.quarantine.append((key, raw, str(exc)))
-            log.warning("harvest.quarantined", source=source.name, key=key, reason=str(exc))
+            self.quarantine.append((key, arrival.raw, str(mapped)))
+            log.warning("harvest.quarantined", source=self.source.name, key=key, reason=str(mapped))
             return
         self.released.append(key)
-        for field_name, value in item.unmapped:
+        for field_name, value in mapped.unmapped:
             report.unmapped[f"{field_name}={value}"] += 1
-        for problem in item.problems:
+        for problem in mapped.problems:
             report.problems[problem] += 1
-        if item.publication is not Publication.PUBLISHED:
+        if mapped.publication is not Publication.PUBLISHED:
             report.unpublished += 1
             return
         self.keep.add(key)
-        if unchanged:
+        if arrival.unchanged:
             report.unchanged += 1
             return
-        self.batch.append((item, raw, digest))
+        self.batch.append((mapped, arrival.raw, arrival.digest))
         if len(self.batch) >= BATCH_SIZE:
             await self.flush()
+
+    async def finish(self) -> None:
+        """The listing has ended: map what is left and hand over the last batch."""
+        if self.arrived:
+            await self._hand_over()
+        while self.mapping:
+            await self._receive()
+        await self.flush()
+
+    def abandon(self) -> None:
+        """The listing failed: what is still being mapped is not written."""
+        for _, mapping in self.mapping:
+            mapping.cancel()
+        self.mapping.clear()
+        self.arrived.clear()
 
     async def flush(self) -> None:
         """Hand the batch to a writer task and go on normalising the next one meanwhile:

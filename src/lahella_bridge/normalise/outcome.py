@@ -6,6 +6,7 @@ PURE: no I/O, no clock (`now` comes in), no database.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -90,6 +91,11 @@ class NormalisedActivity:
     match_keys: list[str] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+
+# A source's mapping of one raw record: a module-level function, so that a worker
+# process can be handed it by name.
+Normaliser = Callable[[Any, Context], NormalisedActivity]
 
 
 def parse_record(raw: Any, model: type[M]) -> M:

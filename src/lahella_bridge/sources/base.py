@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lahella_bridge.normalise.outcome import Context, NormalisedActivity
+from lahella_bridge.normalise.outcome import Normaliser
 from lahella_bridge.upstream.client import LoginStore
 from lahella_bridge.upstream.completeness import SweepProgress
 
@@ -65,8 +65,10 @@ class Source(Protocol):
         """A raw record's upstream id (a digest when it has none)."""
         ...
 
-    def normalise(self, raw: Any, context: Context) -> NormalisedActivity:
-        """The stored record; raises `UnusableRecord` for one to quarantine."""
+    @property
+    def normaliser(self) -> Normaliser:
+        """Its mapping to the stored record, raising `UnusableRecord` for one to
+        quarantine: a module-level function, as worker processes are handed it."""
         ...
 
     def still_published(self, raw: Any, now: datetime) -> bool:

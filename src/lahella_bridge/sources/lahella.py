@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
 from lahella_bridge.normalise.lahella import normalise as normalise_lahella
-from lahella_bridge.normalise.outcome import Context, NormalisedActivity
+from lahella_bridge.normalise.outcome import Normaliser
 from lahella_bridge.sources.base import Fetch, PastRuns
 from lahella_bridge.store.quarantine import quarantine_key
 from lahella_bridge.upstream.client import ClientSettings, LahellaClient, LoginStore
@@ -53,8 +53,9 @@ class LahellaSource:
     def key(self, raw: Any) -> str:
         return quarantine_key(raw)
 
-    def normalise(self, raw: Any, context: Context) -> NormalisedActivity:
-        return normalise_lahella(raw, context)
+    @property
+    def normaliser(self) -> Normaliser:
+        return normalise_lahella
 
     def still_published(self, raw: Any, now: datetime) -> bool:
         return raw_publication_state(raw, now) is Publication.PUBLISHED

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
-from lahella_bridge.normalise.outcome import Context, NormalisedActivity
+from lahella_bridge.normalise.outcome import Normaliser
 from lahella_bridge.normalise.ptv_source import normalise_ptv
 from lahella_bridge.sources.base import Fetch, Listing, PastRuns
 from lahella_bridge.store import writes
@@ -58,8 +58,9 @@ class PtvSource:
     def key(self, raw: Any) -> str:
         return ptv_record_key(raw)
 
-    def normalise(self, raw: Any, context: Context) -> NormalisedActivity:
-        return normalise_ptv(raw, context)
+    @property
+    def normaliser(self) -> Normaliser:
+        return normalise_ptv
 
     def still_published(self, raw: Any, now: datetime) -> bool:
         return True  # PTV lists only published services; a withdrawn one is a removal
