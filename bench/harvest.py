@@ -4,10 +4,12 @@ Prints one JSON document. For each size it measures, in a fresh process and data
 fetch-only paging throughput (the baseline, same upstream, same run), fetch + map (each
 record hashed, validated and normalised as a new one, nothing stored: the ceiling without
 a database), the first full harvest, and a no-change rerun; throughput is also given as a
-ratio to the baseline.
+ratio to the baseline. The first run's peak memory is that of every harvester process
+together (the harvester and its mapping workers, `LAHELLA_BRIDGE_HARVEST_MAPPING_WORKERS`).
 Each phase also reports the CPU milliseconds a record cost in each process (the sample
-upstream, the harvester, PostgreSQL) and the rate those costs allow on this machine's
-cores (`cpu_bound_records_per_s`): the upstream and the database share the cores.
+upstream, the harvester, its mapping worker processes, PostgreSQL) and the rate those
+costs allow on this machine's cores (`cpu_bound_records_per_s`): the upstream and the
+database share the cores.
 
     uv run python bench/harvest.py --sizes 1000,10000,100000
 """
@@ -31,6 +33,7 @@ from typing import Any
 
 from api import free_port, postmaster
 from cpu_time import CpuMeter, process_seconds, server_seconds
+from harvester_processes import HarvesterMemory, mapping_workers_seconds
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -86,6 +89,7 @@ async def fresh_database(server_url: str, name: str) -> str:
 
 async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
     from lahella_bridge.cli import tune_garbage_collection
+    from lahella_bridge.config import load_settings
     from lahella_bridge.db import create_engine
     from lahella_bridge.harvest import Harvester
     from lahella_bridge.normalise.outcome import Context
@@ -99,7 +103,11 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
     try:
         client = ClientSettings(base_url=upstream, cookies=SAMPLE_COOKIES, page_size=page_size)
         cpu = CpuMeter(
-            {"upstream": partial(process_seconds, process.pid), "harvester": time.process_time}
+            {
+                "upstream": partial(process_seconds, process.pid),
+                "harvester": time.process_time,
+                "mapping_workers": mapping_workers_seconds,
+            }
         )
         started = time.perf_counter()
         async with LahellaClient(client) as lahella:
@@ -116,8 +124,10 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
         if (server := await postmaster(url)) is not None:
             cpu.add("postgres", partial(server_seconds, server))
         cpu.restart()  # not the database's creation and migration
-        harvester = Harvester(engine, [LahellaSource(client)])
-        first = await harvester.run()
+        workers = load_settings().harvest_mapping_workers
+        harvester = Harvester(engine, [LahellaSource(client)], mapping_workers=workers)
+        with HarvesterMemory() as memory:
+            first = await harvester.run()
         first_cpu = cpu.per_unit(first.fetched, "record")
         rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         second = await harvester.run()
@@ -145,6 +155,8 @@ async def child(count: int, server_url: str, page_size: int) -> dict[str, Any]:
         "rerun_vs_first_run": round(second.seconds / first.seconds, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_rss_after_first_run_mb": round(rss_first, 1),
+        "mapping_workers": workers,
+        "first_run_peak_rss_all_harvester_processes_mb": round(memory.peak_mb, 1),
         "cpu_ms_per_record": {
             "fetch_only": fetch_cpu,
             "fetch_and_map": map_cpu,
@@ -193,6 +205,10 @@ def main() -> None:
     if 10000 in by_size and 100000 in by_size:
         summary["rss_growth_10k_to_100k"] = round(
             by_size[100000]["peak_rss_mb"] / by_size[10000]["peak_rss_mb"], 3
+        )
+        all_processes = "first_run_peak_rss_all_harvester_processes_mb"
+        summary["all_processes_rss_growth_10k_to_100k"] = round(
+            by_size[100000][all_processes] / by_size[10000][all_processes], 3
         )
     print(json.dumps(summary, indent=2))
 
