@@ -12,13 +12,14 @@ from typing import Any
 
 # Organisation-form words that one source writes and the other may leave out.
 _ORGANISATION_FORMS = re.compile(r"\b(ry|rf|r y|ry:n|oy|ab)\b")
+_NOT_WORD = re.compile(r"[\W_]+")
 FILLED_TEXTS = ("name", "summary", "description", "description_html")
 
 
 def normal_text(value: str) -> str:
     """Case, punctuation and spacing folded away: 'Oulun  Seudun-Omaishoitajat ry' ->
     'oulun seudun omaishoitajat'."""
-    folded = re.sub(r"[\W_]+", " ", value.casefold())
+    folded = _NOT_WORD.sub(" ", value.casefold())
     return " ".join(_ORGANISATION_FORMS.sub(" ", folded).split())
 
 

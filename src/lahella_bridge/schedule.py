@@ -16,6 +16,7 @@ from lahella_bridge.upstream.schemas import ScheduleRule
 HELSINKI = ZoneInfo("Europe/Helsinki")
 MAX_OCCURRENCES_PER_RULE = 800
 _PERIOD_WEEKS = {"P1W": 1, "P2W": 2, "P3W": 3, "P4W": 4}
+_CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def rule_date(epoch_ms: int, zone: ZoneInfo) -> date:
 
 
 def _clock(value: str | None) -> time | None:
-    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", (value or "").strip())
+    match = _CLOCK.fullmatch((value or "").strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         return None
     return time(int(match[1]), int(match[2]))
@@ -77,16 +78,16 @@ def _sessions_on(
     day: date,
     clocks: list[tuple[time, time | None]],
     zone: ZoneInfo,
-    start: datetime,
-    end: datetime,
+    window: tuple[datetime, datetime] | None,
 ) -> list[SessionTime]:
+    """The day's sessions that start in the window; None: the whole day is inside it."""
     sessions = []
     for begins, finishes in clocks:
         starts = _local(day, begins, zone)
         ends = _local(day, finishes, zone) if finishes else None
         if ends is not None and ends <= starts:
             ends += timedelta(days=1)
-        if start <= starts < end:
+        if window is None or window[0] <= starts < window[1]:
             sessions.append(SessionTime(starts, ends))
     return sessions
 
@@ -116,6 +117,10 @@ def _weekly(rule: ScheduleRule, start: datetime, end: datetime) -> Expansion:
     step_days = 7 * _PERIOD_WEEKS.get(period, 1)
     last = min(last, (end + timedelta(days=1)).astimezone(zone).date())
     earliest = max(first, (start - timedelta(days=1)).astimezone(zone).date())
+    # Days two or more days inside the window are inside it whatever their clock times
+    # and offset changes: their sessions skip the comparison with the window's ends.
+    inside_from = start.astimezone(zone).date() + timedelta(days=2)
+    inside_to = end.astimezone(zone).date() - timedelta(days=2)
     sessions: list[SessionTime] = []
     for weekday, clocks in sorted(times.items()):
         # The first date on this weekday, then every period: no day-by-day walk.
@@ -124,7 +129,8 @@ def _weekly(rule: ScheduleRule, start: datetime, end: datetime) -> Expansion:
             day += timedelta(days=-(-(earliest - day).days // step_days) * step_days)
         while day <= last and len(sessions) < MAX_OCCURRENCES_PER_RULE:
             if day not in excluded:
-                sessions += _sessions_on(day, clocks, zone, start, end)
+                inside = inside_from <= day <= inside_to
+                sessions += _sessions_on(day, clocks, zone, None if inside else (start, end))
             day += timedelta(days=step_days)
     sessions.sort(key=lambda session: session.starts)
     return Expansion(sessions, problems)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
+_NOT_PHONE_DIGIT = re.compile(r"[^\d+]")
+_PHONE_NUMBER = re.compile(r"\d{1,20}")
+_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
+
 
 def phone_parts(value: str) -> tuple[str, str] | None:
-    digits = re.sub(r"[^\d+]", "", value)
+    digits = _NOT_PHONE_DIGIT.sub("", value)
     if digits.startswith("+358"):
         prefix, number = "+358", digits[4:]
     elif digits.startswith("00358"):
@@ -15,16 +20,16 @@ def phone_parts(value: str) -> tuple[str, str] | None:
         prefix, number = "+358", digits[1:]
     else:
         prefix, number = "+358", digits.lstrip("+")
-    return (prefix, number) if re.fullmatch(r"\d{1,20}", number) else None
+    return (prefix, number) if _PHONE_NUMBER.fullmatch(number) else None
 
 
 def safe_url(value: str | None) -> str | None:
-    if value and re.match(r"^https?://[^\s\"'<>]+$", value.strip(), re.IGNORECASE):
+    if value and _URL.match(value.strip()):
         return value.strip()[:500]
     return None
 
 
 def safe_email(value: str | None) -> str | None:
-    if value and re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+", value.strip()):
+    if value and _EMAIL.fullmatch(value.strip()):
         return value.strip()[:100]
     return None

@@ -80,8 +80,8 @@ def _channel_texts(built: Built, channel: Channel, attribute: str) -> Labels:
     texts = {}
     for lang, translation in in_language_order(channel.translations):
         value = getattr(translation, attribute, None)
-        if value and html_to_text(value):
-            texts[lang] = html_to_text(value)
+        if value and (text := html_to_text(value)):
+            texts[lang] = text
     return texts
 
 

@@ -16,6 +16,9 @@ from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.tm35fin import wgs84_to_tm35fin
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ONE_DIGIT_HOUR = re.compile(r"^(\d):")
+_CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+_POSTAL_CODE = re.compile(r"\d{5}")
 
 
 def _lang_items(labels: Labels, limit: int | None = None) -> list[ptv.LanguageItem]:
@@ -73,8 +76,8 @@ def service_hours(rows: list[ScheduleRow]) -> list[ptv.ServiceHour]:
     for row in rows:
         if not 1 <= row.weekday <= 7 or not row.start_time:
             continue
-        times = [re.sub(r"^(\d):", r"0\1:", t or "") for t in (row.start_time, row.end_time)]
-        if not all(re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t) for t in times):
+        times = [_ONE_DIGIT_HOUR.sub(r"0\1:", t or "") for t in (row.start_time, row.end_time)]
+        if not all(_CLOCK.fullmatch(t) for t in times):
             continue
         day = WEEKDAYS[row.weekday - 1]
         hours.append(
@@ -132,7 +135,7 @@ def _web_pages(built: Built, channel: StoredChannel) -> list[ptv.WebPage]:
 def _street_address(channel: StoredChannel) -> ptv.AddressLocation | None:
     address = channel.address or Address()
     postal = address.postal_code or ""
-    if not re.fullmatch(r"\d{5}", postal):
+    if not _POSTAL_CODE.fullmatch(postal):
         return None
     location = channel.location
     lat = lon = None
