@@ -66,10 +66,40 @@ def held_harvest(env: dict[str, str], hold_after: str, hold_file: Path) -> subpr
     return process
 
 
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid`: a harvester's forkserver and mapping workers."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+            continue
+        if stat[0] != "Z":
+            parents[int(entry.name)] = int(stat[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def kill_9(process: subprocess.Popen[bytes]) -> None:
+    """Kill the harvester outright; its mapping workers must not outlive it."""
+    helpers = descendants(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     assert process.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in helpers), "worker processes outlived the harvester"
 
 
 def harvest(env: dict[str, str]) -> None:
@@ -133,6 +163,7 @@ async def test_a_harvest_killed_mid_write_is_finished_by_the_next_run_as_a_clean
     killed = held_harvest(env, "activities:1", tmp_path / "held")
     count, statuses = await written(db)
     assert 0 < count < SAMPLE_LIVE and statuses == ["running"]  # some, not all, written
+    assert descendants(killed.pid), "the harvest maps in worker processes (the default)"
     kill_9(killed)
     harvest(env)
     recovered = await published_state(db)

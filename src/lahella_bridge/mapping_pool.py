@@ -13,10 +13,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import multiprocessing
+import os
+import threading
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from lahella_bridge.normalise.outcome import (
@@ -53,9 +56,18 @@ def map_records(normaliser: Normaliser, raws: Sequence[Any], context: Context) -
 
 def _start_worker() -> None:
     """A worker builds as many short-lived objects as the harvester: the same collector
-    settings (see `cli.tune_garbage_collection`)."""
+    settings (see `cli.tune_garbage_collection`). It ends with its harvester, even one
+    killed outright: the pool would otherwise keep it (and the forkserver) waiting."""
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
+    harvester = multiprocessing.parent_process()
+    if harvester is not None:
+        threading.Thread(target=_end_with, args=(harvester,), daemon=True).start()
+
+
+def _end_with(harvester: BaseProcess) -> None:
+    harvester.join()
+    os._exit(1)
 
 
 @dataclass
