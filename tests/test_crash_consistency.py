@@ -28,7 +28,9 @@ SAMPLE_LIVE = 317  # published records of the default sample upstream
 def harvest_env(database_url: str, upstream: str, **extra: str) -> dict[str, str]:
     """The service's environment, one string-hash seed for every process: the mapping
     orders some lists (a life event's reasons, activity types) by set iteration, so two
-    processes with different seeds write different documents from the same records."""
+    processes with different seeds write different documents from the same records.
+    Records are mapped in worker processes, so a kill meets them too."""
+    extra = {"LAHELLA_BRIDGE_HARVEST_MAPPING_WORKERS": "2", **extra}
     return service_env(database_url, upstream, PYTHONHASHSEED="0", **extra)
 
 
@@ -70,9 +72,11 @@ def descendants(pid: int) -> set[int]:
     """Every live process below `pid`: a harvester's forkserver and mapping workers."""
     parents = {}
     for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+        except (FileNotFoundError, ProcessLookupError):
             continue
         if stat[0] != "Z":
             parents[int(entry.name)] = int(stat[1])
@@ -163,7 +167,7 @@ async def test_a_harvest_killed_mid_write_is_finished_by_the_next_run_as_a_clean
     killed = held_harvest(env, "activities:1", tmp_path / "held")
     count, statuses = await written(db)
     assert 0 < count < SAMPLE_LIVE and statuses == ["running"]  # some, not all, written
-    assert descendants(killed.pid), "the harvest maps in worker processes (the default)"
+    assert descendants(killed.pid), "the harvest maps in worker processes"
     kill_9(killed)
     harvest(env)
     recovered = await published_state(db)

@@ -101,11 +101,12 @@ class Settings(BaseSettings):
     harvest_on_start: bool = True
     harvest_retire_brake: float = Field(default=0.20, ge=0, le=1)
     harvest_mapping_workers: int = Field(
-        default=2,
+        default=0,
         ge=0,
         le=64,
         description="Worker processes that map harvested records; 0 or 1 maps them in a "
-        "thread of the harvesting process.",
+        "thread of the harvesting process. On 2 cores workers cost more CPU than they "
+        "free (records are pickled both ways): for machines with cores to spare.",
     )
 
     @field_validator("cors_origins", "allowed_hosts", "upstream_groups", "ptv_areas", mode="before")
