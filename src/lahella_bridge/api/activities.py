@@ -20,9 +20,9 @@ from lahella_bridge.api.schemas import (
 from lahella_bridge.errors import NotFound
 from lahella_bridge.store import activity_reads
 from lahella_bridge.store.conditions import ActivityFilters
-from lahella_bridge.taxonomy import taxonomy
+from lahella_bridge.taxonomy import label_in, taxonomy
 from lahella_bridge.web.cacheable import CacheableRoute
-from lahella_bridge.web.deps import DatabaseDep, LangDep, PageDep, label_in, page_links
+from lahella_bridge.web.deps import DatabaseDep, LangDep, PageDep, page_links
 from lahella_bridge.web.filters import FiltersDep, reject_unknown_parameters
 from lahella_bridge.web.openapi import opens_first_item
 

@@ -8,11 +8,17 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lahella_bridge.fragments import (
+    code_fields,
+    municipality_fields,
+    organisation_fields,
+    place_fields,
+    term_fields,
+)
 from lahella_bridge.models import Activity, Occurrence, Organisation
-from lahella_bridge.records import Address, CodeTerm, Reason, SlugTerm, StoredChannel
+from lahella_bridge.records import StoredChannel
 from lahella_bridge.schedule import HELSINKI
-from lahella_bridge.taxonomy import taxonomy
-from lahella_bridge.web.deps import label_in
+from lahella_bridge.taxonomy import label_in
 
 T = TypeVar("T")
 
@@ -268,66 +274,12 @@ class OrganisationOut(BaseModel):
     activities: int = Field(description="How many published activities it offers.")
 
 
-def _label(labels: dict[str, str] | None, lang: str) -> str | None:
-    return label_in(labels, lang)
-
-
-def _because(reasons: list[Reason]) -> list[Because]:
-    return [Because(rule=reason.rule, value=reason.value) for reason in reasons]
-
-
-def terms(entries: list[SlugTerm], kind: str, lang: str) -> list[TermRef]:
-    tax = taxonomy()
-    lookup = {"stage": tax.stage, "theme": tax.theme, "activity_type": tax.activity_type}[kind]
-    result = []
-    for entry in entries:
-        term = lookup(entry.slug)
-        result.append(
-            TermRef(
-                slug=entry.slug,
-                label=_label(term.labels, lang) if term else None,
-                because=_because(entry.because),
-            )
-        )
-    return result
-
-
-def codes(entries: list[CodeTerm], table: str, lang: str) -> list[CodeRef]:
-    items = getattr(taxonomy(), table)
-    return [
-        CodeRef(
-            code=e.code,
-            label=_label(items[e.code].labels, lang) if e.code in items else None,
-            because=_because(e.because),
-        )
-        for e in entries
-    ]
-
-
 def municipality_ref(code: str, lang: str) -> MunicipalityRef:
-    found = taxonomy().municipalities.get(code)
-    return MunicipalityRef(code=code, name=_label(found.labels, lang) if found else None)
+    return MunicipalityRef.model_validate(municipality_fields(code, lang))
 
 
 def place(channel: StoredChannel, lang: str) -> Place:
-    address = channel.address or Address()
-    location = channel.location
-    return Place(
-        id=channel.id,
-        type=channel.type,
-        street=address.street,
-        postal_code=address.postal_code,
-        city=address.city,
-        municipality=channel.municipality,
-        lat=location.lat if location else None,
-        lon=location.lon if location else None,
-        summary=label_in(channel.summary, lang),
-        registration=label_in(channel.registration, lang),
-        registration_required=channel.registration_required,
-        registration_url=channel.registration_url,
-        registration_email=channel.registration_email,
-        accessibility=[label_in(a.label, lang) or a.code for a in channel.accessibility],
-    )
+    return Place.model_validate(place_fields(channel, lang))
 
 
 def session_of(occurrence: Occurrence) -> Session:
@@ -346,12 +298,12 @@ def activity_summary(row: Activity, lang: str, upcoming: list[Occurrence]) -> di
         "name": label_in(doc.name, lang) or "",
         "summary": label_in(doc.summary, lang),
         "type": doc.type.code,
-        "organisation": doc.organisation.to_json() if doc.organisation else None,
-        "stages": terms(doc.stages, "stage", lang),
-        "themes": terms(doc.themes, "theme", lang),
-        "activity_types": terms(doc.activity_types, "activity_type", lang),
-        "municipalities": [municipality_ref(code, lang) for code in doc.municipalities],
-        "channels": [place(c, lang) for c in doc.channels],
+        "organisation": organisation_fields(doc),
+        "stages": term_fields(doc.stages, "stage", lang),
+        "themes": term_fields(doc.themes, "theme", lang),
+        "activity_types": term_fields(doc.activity_types, "activity_type", lang),
+        "municipalities": [municipality_fields(code, lang) for code in doc.municipalities],
+        "channels": [place_fields(c, lang) for c in doc.channels],
         "next_occurrences": [session_of(o) for o in upcoming],
         "is_free": doc.is_free,
         "online": row.online,
@@ -372,9 +324,9 @@ def activity_detail(row: Activity, lang: str, upcoming: list[Occurrence]) -> dic
         "description": label_in(doc.description, lang),
         "description_html": label_in(doc.description_html, lang),
         "pricing": label_in(doc.pricing, lang),
-        "target_groups": codes(doc.target_groups, "target_groups", lang),
-        "life_events": codes(doc.life_events, "life_events", lang),
-        "service_classes": codes(doc.service_classes, "service_classes", lang),
+        "target_groups": code_fields(doc.target_groups, "target_groups", lang),
+        "life_events": code_fields(doc.life_events, "life_events", lang),
+        "service_classes": code_fields(doc.service_classes, "service_classes", lang),
         "contacts": [
             Contact(type=c.type, value=c.value, label=label_in(c.label, lang)) for c in doc.contacts
         ],
@@ -394,7 +346,7 @@ def event_of(occurrence: Occurrence, row: Activity, lang: str) -> dict[str, Any]
         "starts": occurrence.starts.astimezone(HELSINKI),
         "ends": occurrence.ends.astimezone(HELSINKI) if occurrence.ends else None,
         "place": place(channel, lang) if channel else None,
-        "organisation": doc.organisation.to_json() if doc.organisation else None,
+        "organisation": organisation_fields(doc),
         "municipality": municipality_ref(code, lang) if code else None,
         "themes": row.themes,
         "stages": row.stages,

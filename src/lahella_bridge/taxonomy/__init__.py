@@ -89,6 +89,15 @@ def localised(labels: Labels | None, lang: str = "fi") -> tuple[str, str] | None
     return None
 
 
+def label_in(labels: Labels | None, lang: str) -> str | None:
+    """The text in `lang`, falling back fi -> sv -> en per field (`localised`), then to
+    any language the labels have; None when they have none."""
+    found = localised(labels, lang)
+    if found is not None:
+        return found[0]
+    return next(iter(labels.values()), None) if labels else None
+
+
 def _load(name: str) -> Any:
     return json.loads(resources.files(__package__).joinpath("data", name).read_text("utf-8"))
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.config import Settings
 from lahella_bridge.errors import BridgeError, NotFound
-from lahella_bridge.taxonomy import localised
 
 Lang = Literal["fi", "sv", "en"]
 FALLBACK: tuple[Lang, ...] = ("fi", "sv", "en")
@@ -83,15 +82,6 @@ def language(
 
 
 LangDep = Annotated[Lang, Depends(language)]
-
-
-def label_in(labels: dict[str, str] | None, lang: str) -> str | None:
-    """The text in `lang`, falling back fi -> sv -> en per field (`localised`), then to
-    any language the labels have; None when they have none."""
-    found = localised(labels, lang)
-    if found is not None:
-        return found[0]
-    return next(iter(labels.values()), None) if labels else None
 
 
 class Unauthorised(BridgeError):
