@@ -197,6 +197,22 @@ class Occurrence(Base):
     visible_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ItemFragment(Base):
+    """The JSON of what a list item takes from its activity alone, per language, written
+    with the activity (see `fragments`): an event's activity part, an activity summary, or
+    (`part` its channel id) a channel's place."""
+
+    __tablename__ = "item_fragments"
+
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    surface: Mapped[str] = mapped_column(String(16), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(2), primary_key=True)
+    part: Mapped[str] = mapped_column(Text, primary_key=True, server_default="")
+    body: Mapped[str] = mapped_column(Text)
+
+
 class HarvestRun(Base):
     __tablename__ = "harvest_runs"
 

@@ -18,6 +18,7 @@ from lahella_bridge.api.schemas import (
     organisation_out,
 )
 from lahella_bridge.errors import NotFound
+from lahella_bridge.fragments import list_page, summary_item
 from lahella_bridge.store import activity_reads
 from lahella_bridge.store.conditions import ActivityFilters
 from lahella_bridge.taxonomy import label_in, taxonomy
@@ -46,27 +47,26 @@ async def _summaries(db: DatabaseDep, rows: Any, lang: str) -> list[dict[str, An
 )
 async def list_activities(
     request: Request,
-    response: Response,
     db: DatabaseDep,
     filters: FiltersDep,
     page: PageDep,
     lang: LangDep,
-) -> dict[str, Any]:
+) -> Response:
     """Activities with their stages, themes, types, organisation, channels and next sessions.
 
     Ordered by name, then id, so paging is stable. Every filter combines with the others.
     """
-    count, rows = await activity_reads.list_activities(
-        db, filters.filters, page.page_size, page.offset
+    count, parts = await activity_reads.summary_page(
+        db, filters.filters, page.page_size, page.offset, lang
     )
     nxt, prev = page_links(request, page, count)
-    response.headers["Cache-Control"] = LIST_CACHE
-    return {
-        "count": count,
-        "next": nxt,
-        "previous": prev,
-        "items": await _summaries(db, rows, lang),
-    }
+    upcoming = await activity_reads.upcoming(db, [p.id for p in parts])
+    items = [summary_item(p.summary, p.updated_at, upcoming.get(p.id, [])) for p in parts]
+    return Response(
+        list_page(count, nxt, prev, items),
+        media_type="application/json",
+        headers={"Cache-Control": LIST_CACHE},
+    )
 
 
 @router.get(

@@ -13,6 +13,7 @@ from lahella_bridge.api.schemas import Event, ListEnvelope, event_of
 from lahella_bridge.errors import InvalidParameter
 from lahella_bridge.feeds.ical import render_calendar
 from lahella_bridge.feeds.jsonld import events_jsonld
+from lahella_bridge.fragments import event_item, list_page
 from lahella_bridge.store import event_reads
 from lahella_bridge.web.cacheable import CacheableRoute
 from lahella_bridge.web.deps import DatabaseDep, LangDep, PageDep, QueryTime, page_links
@@ -84,19 +85,27 @@ async def list_events(
 ) -> Any:
     """Sessions of recurring activities and one-off events, ordered by start time, with
     Europe/Helsinki offsets. Send `Accept: application/ld+json` for schema.org JSON-LD."""
-    count, rows = await event_reads.list_events(
+    headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept, Accept-Language"}
+    if "application/ld+json" in request.headers.get("accept", ""):
+        count, rows = await event_reads.list_events(
+            db, filters.filters, window.start, window.end, page.page_size, page.offset
+        )
+        nxt, prev = page_links(request, page, count)
+        items = [event_of(o, a, lang) for o, a in rows]
+        body = events_jsonld(items, str(request.url), count, nxt, prev)
+        return JSONResponse(body, media_type="application/ld+json", headers=headers)
+    count, ids = await event_reads.event_ids(
         db, filters.filters, window.start, window.end, page.page_size, page.offset
     )
     nxt, prev = page_links(request, page, count)
-    items = [event_of(o, a, lang) for o, a in rows]
-    headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept, Accept-Language"}
-    if "application/ld+json" in request.headers.get("accept", ""):
-        body = events_jsonld(items, str(request.url), count, nxt, prev)
-        return JSONResponse(body, media_type="application/ld+json", headers=headers)
-    envelope = ListEnvelope[Event](
-        count=count, next=nxt, previous=prev, items=[Event(**item) for item in items]
+    parts = await event_reads.event_parts(db, ids, lang)
+    events = [
+        event_item(p.activity_id, p.starts, p.ends, p.municipality, lang, p.place, p.event)
+        for p in parts
+    ]
+    return Response(
+        list_page(count, nxt, prev, events), media_type="application/json", headers=headers
     )
-    return JSONResponse(envelope.model_dump(mode="json"), headers=headers)
 
 
 @router.get(

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncScalarResult, AsyncSession
 
-from lahella_bridge.models import Activity, Occurrence, Organisation
+from lahella_bridge.fragments import SUMMARY, Upcoming
+from lahella_bridge.models import Activity, ItemFragment, Occurrence, Organisation
 from lahella_bridge.store.conditions import ActivityFilters, activity_conditions, escape_like
 
 ACTIVITY_SLICE = 200  # activities decoded per await when many are read at once
@@ -71,6 +74,62 @@ async def _search_page(
     return int(found[0][1]), await activities_by_ids(db, [r[0] for r in found])
 
 
+@dataclass(frozen=True)
+class SummaryParts:
+    """What an activity's `ActivitySummary` is composed of (`fragments.summary_item`)."""
+
+    id: uuid.UUID
+    updated_at: datetime
+    summary: str
+
+
+async def summary_page(
+    db: AsyncSession, filters: ActivityFilters, limit: int, offset: int, lang: str
+) -> tuple[int, list[SummaryParts]]:
+    """The page `list_activities` finds, as its rows' stored summary fragments in `lang`
+    and `updated_at`: no record read. (count, parts)"""
+    conditions = activity_conditions(filters)
+    summary = and_(
+        ItemFragment.activity_id == Activity.id,
+        ItemFragment.surface == SUMMARY,
+        ItemFragment.lang == lang,
+        ItemFragment.part == "",
+    )
+    columns = (Activity.id, Activity.updated_at, ItemFragment.body)
+    if filters.q:
+        matches = (
+            select(Activity.id, Activity.name_sort)
+            .where(*conditions)
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        found = (
+            await db.execute(
+                select(*columns, func.count().over())
+                .select_from(matches)
+                .join(Activity, Activity.id == matches.c.id)
+                .join(ItemFragment, summary)
+                .order_by(matches.c.name_sort, matches.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        if found:
+            return int(found[0][3]), [SummaryParts(*row[:3]) for row in found]
+        total = await db.scalar(select(func.count()).select_from(Activity).where(*conditions))
+        return int(total or 0), []
+    count = await db.scalar(select(func.count()).select_from(Activity).where(*conditions))
+    rows = await db.execute(
+        select(*columns)
+        .join(ItemFragment, summary)
+        .where(*conditions)
+        .order_by(Activity.name_sort, Activity.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(count or 0), [SummaryParts(*row) for row in rows]
+
+
 async def get_activity(db: AsyncSession, activity_id: uuid.UUID) -> Activity | None:
     return await db.scalar(
         select(Activity).where(Activity.id == activity_id, *activity_conditions(ActivityFilters()))
@@ -124,6 +183,36 @@ async def next_occurrences(
                 municipality=row.municipality,
             )
         )
+    return result
+
+
+async def upcoming(
+    db: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int = 3
+) -> dict[uuid.UUID, list[Upcoming]]:
+    """The next few sessions of each activity, in one query, as their narrow columns."""
+    if not activity_ids:
+        return {}
+    ranked = (
+        select(
+            Occurrence.activity_id,
+            Occurrence.starts,
+            Occurrence.ends,
+            Occurrence.channel_id,
+            func.row_number()
+            .over(partition_by=Occurrence.activity_id, order_by=Occurrence.starts)
+            .label("n"),
+        )
+        .where(Occurrence.activity_id.in_(list(activity_ids)), Occurrence.starts >= func.now())
+        .subquery()
+    )
+    rows = await db.execute(
+        select(ranked.c.activity_id, ranked.c.starts, ranked.c.ends, ranked.c.channel_id)
+        .where(ranked.c.n <= per_activity)
+        .order_by(ranked.c.starts)
+    )
+    result: dict[uuid.UUID, list[Upcoming]] = {}
+    for activity_id, starts, ends, channel_id in rows:
+        result.setdefault(activity_id, []).append(Upcoming(starts, ends, channel_id))
     return result
 
 

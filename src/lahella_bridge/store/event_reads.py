@@ -1,18 +1,21 @@
 """The /v1/events and calendar feed read: sessions in a window, from covering indexes when
-the filters are ones sessions carry themselves."""
+the filters are ones sessions carry themselves; a JSON page from the sessions' narrow
+columns and their activities' stored fragments, the calendars from the records."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, type_coerce, union_all
+from sqlalchemy import Text, and_, cast, func, select, type_coerce, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from lahella_bridge.models import Activity, Occurrence, Organisation
+from lahella_bridge.fragments import EVENT, PLACE
+from lahella_bridge.models import Activity, ItemFragment, Occurrence, Organisation
 from lahella_bridge.store.activity_reads import activities_by_ids
 from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
 from lahella_bridge.store.sessions import (
@@ -58,19 +61,18 @@ async def _calendar_page(
     return count, list(ids.all())
 
 
-async def list_events(
+async def event_ids(
     db: AsyncSession,
     filters: ActivityFilters,
     start: datetime,
     end: datetime,
     limit: int,
     offset: int,
-) -> tuple[int, Sequence[tuple[Occurrence, Activity]]]:
-    """Occurrences starting in [start, end) of matching activities, by start time."""
+) -> tuple[int, list[int]]:
+    """(count, ids of the page) of the sessions starting in [start, end) of matching
+    activities, by start time."""
     if _calendar_only(filters):
-        count, ids = await _calendar_page(db, filters, start, end, limit, offset)
-        found = await occurrences_by_id(db, ids)
-        return count, await _with_activities(db, [found[i] for i in ids if i in found])
+        return await _calendar_page(db, filters, start, end, limit, offset)
     # The session's own place decides, so a multi-town activity lists where it meets.
     codes = [filters.municipality] if filters.municipality else []
     conditions = [
@@ -86,14 +88,84 @@ async def list_events(
         .where(*conditions)
     )
     page = await db.scalars(
-        select(Occurrence)
+        select(Occurrence.id)
         .join(Activity, Activity.id == Occurrence.activity_id)
         .where(*conditions)
         .order_by(Occurrence.starts, Occurrence.id)
         .limit(limit)
         .offset(offset)
     )
-    return int(total or 0), await _with_activities(db, list(page))
+    return int(total or 0), list(page.all())
+
+
+async def list_events(
+    db: AsyncSession,
+    filters: ActivityFilters,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[tuple[Occurrence, Activity]]]:
+    """The page of `event_ids` as sessions with their activities, for the renderers that
+    read records (iCalendar, JSON-LD)."""
+    count, ids = await event_ids(db, filters, start, end, limit, offset)
+    found = await occurrences_by_id(db, ids)
+    return count, await _with_activities(db, [found[i] for i in ids if i in found])
+
+
+@dataclass(frozen=True)
+class EventParts:
+    """What a session's `Event` is composed of (`fragments.event_item`)."""
+
+    activity_id: uuid.UUID
+    starts: datetime
+    ends: datetime | None
+    municipality: str | None
+    place: str | None
+    event: str
+
+
+async def event_parts(db: AsyncSession, ids: Sequence[int], lang: str) -> list[EventParts]:
+    """The sessions `ids`, in that order, as the narrow columns and stored fragments their
+    items are composed of; in one query, no record read. A session's town is where it
+    meets, else its activity's first."""
+    if not ids:
+        return []
+    event = aliased(ItemFragment)
+    place = aliased(ItemFragment)
+    rows = await db.execute(
+        select(
+            Occurrence.id,
+            Occurrence.activity_id,
+            Occurrence.starts,
+            Occurrence.ends,
+            func.coalesce(Occurrence.municipality, Activity.municipalities[1]),
+            place.body,
+            event.body,
+        )
+        .join(Activity, Activity.id == Occurrence.activity_id)
+        .join(
+            event,
+            and_(
+                event.activity_id == Occurrence.activity_id,
+                event.surface == EVENT,
+                event.lang == lang,
+                event.part == "",
+            ),
+        )
+        .outerjoin(
+            place,
+            and_(
+                place.activity_id == Occurrence.activity_id,
+                place.surface == PLACE,
+                place.lang == lang,
+                place.part == cast(Occurrence.channel_id, Text),
+            ),
+        )
+        .where(Occurrence.id.in_(list(ids)), *activity_conditions(ActivityFilters()))
+    )
+    found = {row[0]: EventParts(*row[1:]) for row in rows}
+    return [found[i] for i in ids if i in found]
 
 
 async def _with_activities(

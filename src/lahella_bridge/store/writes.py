@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from lahella_bridge import dedupe
-from lahella_bridge.models import Activity, Occurrence, Organisation, ServiceChannel, change_seq
+from lahella_bridge.fragments import Listed, fragments_of
+from lahella_bridge.models import (
+    Activity,
+    ItemFragment,
+    Occurrence,
+    Organisation,
+    ServiceChannel,
+    change_seq,
+)
 from lahella_bridge.normalise.outcome import NormalisedActivity, NormalisedOrganisation
 from lahella_bridge.records import StoredRecord
 from lahella_bridge.richtext import strip_nul
@@ -179,6 +187,7 @@ async def upsert_activities(
     written_ids = set(written.all())
     items = [item for item, _, _ in batch if item.id in written_ids]
     await _replace_children(db, items)
+    await _replace_fragments(db, [_listed(source, item) for item in items])
     created = len(written_ids - existing)
     return created, len(written_ids) - created
 
@@ -225,6 +234,41 @@ async def _replace_children(db: AsyncSession, items: Sequence[NormalisedActivity
             )
             for item in items
             for o in item.occurrences
+        ],
+    )
+
+
+def _listed(source: str, item: NormalisedActivity) -> Listed:
+    return Listed(
+        id=item.id,
+        source=source,
+        kind=item.document.kind,
+        online=item.online,
+        languages=item.languages,
+        themes=item.themes,
+        stages=item.stages,
+        document=item.document,
+    )
+
+
+async def _replace_fragments(db: AsyncSession, activities: Sequence[Listed]) -> None:
+    """The list items' fragments of activities whose document or columns were written."""
+    if not activities:
+        return
+    await db.execute(
+        delete(ItemFragment).where(ItemFragment.activity_id.in_([a.id for a in activities]))
+    )
+    connection = await db.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(
+        "item_fragments",
+        columns=["activity_id", "surface", "lang", "part", "body"],
+        records=[
+            (f.activity_id, f.surface, f.lang, f.part, f.body)
+            for listed in activities
+            for f in fragments_of(listed)
         ],
     )
 
@@ -348,12 +392,26 @@ async def hide_duplicates(db: AsyncSession) -> int:
     return changed
 
 
+# The row's own columns a list item shows, beside its document (`fragments.Listed`).
+_LISTED_COLUMNS = ("source", "kind", "online", "languages", "themes", "stages")
+
+
 async def supplement_winners(db: AsyncSession) -> int:
     """Fill the gaps of each winning record from its hidden twin (`dedupe.supplement`);
     a winner whose twin is gone gets its own document back. Returns rows changed."""
     twin = aliased(Activity)
     rows = await db.execute(
-        select(Activity.id, Activity.document, twin.document)
+        select(
+            Activity.id,
+            Activity.document,
+            twin.document,
+            Activity.source,
+            Activity.kind,
+            Activity.online,
+            Activity.languages,
+            Activity.themes,
+            Activity.stages,
+        )
         .outerjoin(twin, twin.merged_into == Activity.id)
         .where(
             Activity.source == PRIMARY_SOURCE,
@@ -364,7 +422,9 @@ async def supplement_winners(db: AsyncSession) -> int:
     )
     wanted: dict[uuid.UUID, dict[str, Any]] = {}
     stored: dict[uuid.UUID, dict[str, Any]] = {}
-    for activity_id, record, twin_record in rows:
+    columns: dict[uuid.UUID, dict[str, Any]] = {}
+    for activity_id, record, twin_record, *listed in rows:
+        columns[activity_id] = dict(zip(_LISTED_COLUMNS, listed, strict=True))
         document = stored[activity_id] = record.to_json()
         if activity_id in wanted:
             continue  # one twin fills the gaps; more would only be the same service again
@@ -373,15 +433,18 @@ async def supplement_winners(db: AsyncSession) -> int:
             if twin_record is not None
             else dedupe.without_supplement(document)
         )
-    changed = [(i, doc) for i, doc in wanted.items() if doc != stored[i]]
-    for activity_id, document in changed:
+    changed = [(i, StoredRecord.from_json(doc)) for i, doc in wanted.items() if doc != stored[i]]
+    for activity_id, record in changed:
         await db.execute(
             update(Activity)
             .where(Activity.id == activity_id)
-            .values(
-                document=StoredRecord.from_json(document),
-                modified=change_seq.next_value(),
-                updated_at=func.now(),
-            )
+            .values(document=record, modified=change_seq.next_value(), updated_at=func.now())
         )
+    await _replace_fragments(
+        db,
+        [
+            Listed(id=activity_id, document=record, **columns[activity_id])
+            for activity_id, record in changed
+        ],
+    )
     return len(changed)
