@@ -1,6 +1,6 @@
 """the list items' fragments, written with each activity
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 13:30:00
 
@@ -20,7 +20,7 @@ from alembic import op
 from lahella_bridge.fragments import Listed, fragments_of
 from lahella_bridge.records import StoredRecord
 
-revision: str = "0008"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
