@@ -9,11 +9,12 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from lahella_bridge.fragments import (
+    Listed,
     code_fields,
+    event_fields,
     municipality_fields,
-    organisation_fields,
     place_fields,
-    term_fields,
+    summary_fields,
 )
 from lahella_bridge.models import Activity, Occurrence, Organisation
 from lahella_bridge.records import StoredChannel
@@ -290,28 +291,24 @@ def session_of(occurrence: Occurrence) -> Session:
     )
 
 
+def _listed(row: Activity) -> Listed:
+    return Listed(
+        id=row.id,
+        source=row.source,
+        kind=row.kind,
+        online=row.online,
+        languages=row.languages,
+        themes=row.themes,
+        stages=row.stages,
+        document=row.document,
+    )
+
+
 def activity_summary(row: Activity, lang: str, upcoming: list[Occurrence]) -> dict[str, Any]:
-    doc = row.document
+    """The same fields a stored summary fragment holds, with the clock's and the row's."""
     return {
-        "id": row.id,
-        "kind": row.kind,
-        "name": label_in(doc.name, lang) or "",
-        "summary": label_in(doc.summary, lang),
-        "type": doc.type.code,
-        "organisation": organisation_fields(doc),
-        "stages": term_fields(doc.stages, "stage", lang),
-        "themes": term_fields(doc.themes, "theme", lang),
-        "activity_types": term_fields(doc.activity_types, "activity_type", lang),
-        "municipalities": [municipality_fields(code, lang) for code in doc.municipalities],
-        "channels": [place_fields(c, lang) for c in doc.channels],
+        **summary_fields(_listed(row), lang),
         "next_occurrences": [session_of(o) for o in upcoming],
-        "is_free": doc.is_free,
-        "online": row.online,
-        "languages": row.languages,
-        "url": doc.public_url,
-        "lahella_url": doc.lahella_url,
-        "source": row.source,
-        "also_from": [{"source": a.source, "id": a.upstream_id} for a in doc.also_from],
         "updated_at": row.updated_at,
     }
 
@@ -335,24 +332,19 @@ def activity_detail(row: Activity, lang: str, upcoming: list[Occurrence]) -> dic
 
 
 def event_of(occurrence: Occurrence, row: Activity, lang: str) -> dict[str, Any]:
+    """An event as the JSON-LD and iCalendar feeds read it: the activity's part (as its
+    stored fragment holds it) and the session's own."""
     doc = row.document
     channel = doc.channel(str(occurrence.channel_id))
     code = occurrence.municipality or (doc.municipalities[0] if doc.municipalities else None)
     return {
+        **event_fields(_listed(row), lang),
         "id": f"{row.id}:{occurrence.starts.astimezone(HELSINKI):%Y%m%dT%H%M}",
         "activity_id": row.id,
-        "name": label_in(doc.name, lang) or "",
-        "summary": label_in(doc.summary, lang),
         "starts": occurrence.starts.astimezone(HELSINKI),
         "ends": occurrence.ends.astimezone(HELSINKI) if occurrence.ends else None,
         "place": place(channel, lang) if channel else None,
-        "organisation": organisation_fields(doc),
         "municipality": municipality_ref(code, lang) if code else None,
-        "themes": row.themes,
-        "stages": row.stages,
-        "is_free": doc.is_free,
-        "online": row.online,
-        "url": doc.public_url,
         "modified": row.updated_at,
     }
 
