@@ -5,7 +5,7 @@ stages, activity types, windows across the DST changes of the sample's year, `q`
 end): the service's ids, their order and its counts must equal a reference written here
 straight over activities, occurrences and service_channels, from the rules the README and
 the OpenAPI document state, not from the service's query code. Whatever read path serves
-the lists (today's covering indexes, a read model later) has to keep to it.
+the lists (the calendar's read model, `event_slots`, or the general join) has to keep to it.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from lahella_bridge.harvest import Harvester
+from lahella_bridge.store.event_slots import refresh_event_rows
 from lahella_bridge.taxonomy import taxonomy
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -313,11 +314,16 @@ def draw(rng: random.Random, words: Vocabulary, anchor: date) -> Combination:
 async def unplace_some_sessions(engine: AsyncEngine) -> None:
     """The sample gives every session a channel; a fifth of them lose it here, so that the
     rule for a session without a place of its own is exercised too (the schema allows
-    them: a session's channel and town are optional)."""
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE occurrences SET channel_id = NULL, municipality = NULL WHERE id % 5 = 0")
+    them: a session's channel and town are optional). Changed behind the writer's back,
+    their activities' read model rows are rebuilt as the writer rebuilds them."""
+    async with AsyncSession(engine) as db, db.begin():
+        changed = await db.scalars(
+            text(
+                "UPDATE occurrences SET channel_id = NULL, municipality = NULL WHERE id % 5 = 0 "
+                "RETURNING activity_id"
+            )
         )
+        await refresh_event_rows(db, list(set(changed)))
 
 
 # --- the comparison ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     Computed,
     DateTime,
     Double,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Sequence,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -211,6 +213,53 @@ class ItemFragment(Base):
     lang: Mapped[str] = mapped_column(String(2), primary_key=True)
     part: Mapped[str] = mapped_column(Text, primary_key=True, server_default="")
     body: Mapped[str] = mapped_column(Text)
+
+
+# The calendar's read model, written with the sessions (`store/event_slots.py`): where and
+# under which theme each session counts decided once, so that a town + theme + window count
+# and its page are one range of one index, read index-only. A session has a row for each
+# town it counts in and each theme of its activity, plus '' rows (any town, any theme).
+event_slots = Table(
+    "event_slots",
+    Base.metadata,
+    Column("town", String(3), nullable=False),
+    Column("theme", Text, nullable=False),
+    Column("starts", DateTime(timezone=True), nullable=False),
+    Column("occurrence_id", BigInteger, nullable=False),
+    Column("activity_id", UUID, nullable=False),
+    Column("ends", DateTime(timezone=True), nullable=False),
+    Column("visible_until", DateTime(timezone=True)),
+    Index(
+        "ix_event_slots_town_theme_starts",
+        "town",
+        "theme",
+        "starts",
+        "occurrence_id",
+        postgresql_include=["activity_id", "ends", "visible_until"],
+    ),
+    Index("ix_event_slots_activity_id", "activity_id"),
+)
+
+# The same for a recurring activity's whole (a Linked Events "super" event): its span from
+# the first session's start to the last one's end, per town of the activity and theme.
+event_spans = Table(
+    "event_spans",
+    Base.metadata,
+    Column("town", String(3), nullable=False),
+    Column("theme", Text, nullable=False),
+    Column("last_ends", DateTime(timezone=True), nullable=False),
+    Column("first_starts", DateTime(timezone=True), nullable=False),
+    Column("activity_id", UUID, nullable=False),
+    Column("visible_until", DateTime(timezone=True)),
+    Index(
+        "ix_event_spans_town_theme_last_ends",
+        "town",
+        "theme",
+        "last_ends",
+        postgresql_include=["first_starts", "activity_id", "visible_until"],
+    ),
+    Index("ix_event_spans_activity_id", "activity_id"),
+)
 
 
 class HarvestRun(Base):

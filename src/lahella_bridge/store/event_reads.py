@@ -1,6 +1,7 @@
-"""The /v1/events and calendar feed read: sessions in a window, from covering indexes when
-the filters are ones sessions carry themselves; a JSON page from the sessions' narrow
-columns and their activities' stored fragments, the calendars from the records."""
+"""The /v1/events and calendar feed read: sessions in a window, from the calendar's read
+model (`event_slots`) when the filters are ones it is keyed by; a JSON page from the
+sessions' narrow columns and their activities' stored fragments, the calendars from the
+records."""
 
 from __future__ import annotations
 
@@ -9,26 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Text, and_, cast, func, select, type_coerce, union_all
+from sqlalchemy import Text, and_, cast, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from lahella_bridge.fragments import EVENT, PLACE
-from lahella_bridge.models import Activity, ItemFragment, Occurrence, Organisation
+from lahella_bridge.models import Activity, ItemFragment, Occurrence, Organisation, event_slots
 from lahella_bridge.store.activity_reads import activities_by_ids
 from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
-from lahella_bridge.store.sessions import (
-    count_all,
-    occurrences_by_id,
-    session_branches,
-    session_counts_in,
-    without_place,
-)
+from lahella_bridge.store.event_slots import count_and_page, slot_conditions
+from lahella_bridge.store.sessions import occurrences_by_id, session_counts_in, without_place
 
 
 def _calendar_only(filters: ActivityFilters) -> bool:
-    """Whether the filters are all ones sessions carry themselves (see `models.Occurrence`)."""
+    """Whether the filters are all ones the read model is keyed by (`models.event_slots`)."""
     return replace(filters, municipality=None, theme=None) == ActivityFilters()
 
 
@@ -40,25 +36,25 @@ async def _calendar_page(
     limit: int,
     offset: int,
 ) -> tuple[int, list[int]]:
-    """(count, session ids of the page) from the covering indexes, no activity rows read."""
-    themes = [Occurrence.themes.contains([filters.theme])] if filters.theme else []
-    codes = [filters.municipality] if filters.municipality else []
-    branches = session_branches(
-        [Occurrence.starts >= start, Occurrence.starts < end], codes, themes
+    """(count, session ids of the page) from one range of the read model's index, read
+    index-only, in one round trip."""
+    where = slot_conditions(
+        filters.municipality,
+        filters.theme,
+        event_slots.c.starts >= start,
+        event_slots.c.starts < end,
     )
-    count = await count_all(db, [select(Occurrence.id).where(b) for b in branches])
-    pages = [
-        select(Occurrence.id, Occurrence.starts)
-        .where(branch)
-        .order_by(Occurrence.starts, Occurrence.id)
-        .limit(limit + offset)
-        for branch in branches
-    ]
-    merged = union_all(*pages).subquery() if len(pages) > 1 else pages[0].subquery()
-    ids = await db.scalars(
-        select(merged.c.id).order_by(merged.c.starts, merged.c.id).limit(limit).offset(offset)
+    page = (
+        select(event_slots.c.occurrence_id, event_slots.c.starts)
+        .where(*where)
+        .order_by(event_slots.c.starts, event_slots.c.occurrence_id)
+        .limit(limit)
+        .offset(offset)
     )
-    return count, list(ids.all())
+    count, rows = await count_and_page(
+        db, [select(event_slots.c.occurrence_id).where(*where)], page, "starts", "occurrence_id"
+    )
+    return count, [row.occurrence_id for row in rows]
 
 
 async def event_ids(

@@ -9,21 +9,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, case, func, literal, null, or_, select, union_all
+from sqlalchemy import BigInteger, case, func, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lahella_bridge.models import Activity, Occurrence, ServiceChannel
+from lahella_bridge.models import Activity, Occurrence, ServiceChannel, event_slots, event_spans
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store.activity_reads import activities_by_ids
 from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
-from lahella_bridge.store.sessions import (
-    count_all,
-    occurrences_by_id,
-    session_branches,
-    session_counts_in,
-    without_place,
+from lahella_bridge.store.event_slots import (
+    count_and_page,
+    slot_conditions,
+    span_conditions,
+    started_before,
 )
+from lahella_bridge.store.sessions import occurrences_by_id, session_counts_in, without_place
 
 
 @dataclass(frozen=True)
@@ -65,97 +65,89 @@ def _event_activity_conditions(query: EventQuery) -> list[Any]:
     return conditions
 
 
-def _linked_calendar_only(query: EventQuery) -> bool:
-    """Whether an event list needs only sessions' own columns and recurring activities' spans."""
+def _calendar_keys(query: EventQuery) -> tuple[str | None, str | None] | None:
+    """The (town, theme) of the read model's rows that answer an event list, or None when
+    it asks more than they are keyed by: at most one town and one required theme, sorted by
+    start, only published events and no event-kind rules."""
     keywords = (*query.keywords_any, *query.keywords_all, *query.keywords_not)
-    return (
+    if not (
         query.filters == ActivityFilters()
         and all(column == "themes" for column, _ in keywords)
+        and not query.keywords_not
+        and len(query.municipalities) <= 1
         and not query.show_deleted
         and query.super_event is None
         and query.kinds is None
         and not query.hide_recurring_children
         and query.sort == "start_time"
-    )
-
-
-def _theme_keywords(column: Any, query: EventQuery) -> list[Any]:
-    conditions = (
-        [column.overlap([slug for _, slug in query.keywords_any])] if query.keywords_any else []
-    )
-    conditions += [column.contains([slug]) for _, slug in query.keywords_all]
-    return conditions + [~column.contains([slug]) for _, slug in query.keywords_not]
+    ):
+        return None
+    any_of = {slug for _, slug in query.keywords_any}
+    required = {slug for _, slug in query.keywords_all}
+    if len(any_of) > 1 or len(required | any_of) > 1:
+        return None
+    town = query.municipalities[0] if query.municipalities else None
+    return town, next(iter(required | any_of), None)
 
 
 async def _linked_calendar(
-    db: AsyncSession, query: EventQuery, limit: int, offset: int
+    db: AsyncSession,
+    query: EventQuery,
+    town: str | None,
+    theme: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
-    """`linked_events` for the calendar's common query, sessions read from covering indexes.
-
-    A session still going on at the window's start began at most the longest session's
-    length before it, which bounds the index range of that second branch."""
-    codes = list(query.municipalities)
-    before_end = [Occurrence.starts < query.end] if query.end is not None else []
-    windows = [before_end + ([Occurrence.starts >= query.start] if query.start else [])]
+    """`linked_events` for the calendar's common query, counted and paged from the read
+    model's index ranges: the sessions starting in the window, those that began before it
+    and still go on (at most the longest session's length before), and the recurring
+    activities' spans that meet it."""
+    starts = event_slots.c.starts
+    before_end = [starts < query.end] if query.end is not None else []
+    windows = [before_end + ([starts >= query.start] if query.start is not None else [])]
     if query.start is not None:
-        ends = func.coalesce(Occurrence.ends, Occurrence.starts)
-        longest = select(func.max(ends - Occurrence.starts)).scalar_subquery()
         windows.append(
             [
                 *before_end,
-                Occurrence.starts < query.start,
-                Occurrence.starts >= literal(query.start, DateTime(timezone=True)) - longest,
-                ends >= query.start,
+                starts < query.start,
+                starts >= started_before(query.start),
+                event_slots.c.ends >= query.start,
             ]
         )
-    themes = _theme_keywords(Occurrence.themes, query)
     sessions = [
         select(
-            Occurrence.id.label("occurrence_id"),
-            Occurrence.activity_id.label("activity_id"),
-            Occurrence.starts.label("starts"),
-        )
-        .where(branch)
-        .order_by(Occurrence.starts, Occurrence.activity_id)
+            event_slots.c.occurrence_id,
+            event_slots.c.activity_id,
+            event_slots.c.starts,
+        ).where(*slot_conditions(town, theme, *window))
         for window in windows
-        for branch in session_branches(window, codes, themes)
     ]
-    recurring = [
-        *activity_conditions(ActivityFilters()),
-        *_theme_keywords(Activity.themes, query),
-        Activity.occurrence_count > 1,
-    ]
-    if codes:
-        recurring.append(Activity.municipalities.overlap(codes))
-    if query.start is not None:
-        recurring.append(Activity.last_ends >= query.start)
-    if query.end is not None:
-        recurring.append(Activity.first_starts < query.end)
-    supers = (
-        select(
-            null().cast(BigInteger).label("occurrence_id"),
-            Activity.id.label("activity_id"),
-            Activity.first_starts.label("starts"),
+    supers = select(
+        null().cast(BigInteger).label("occurrence_id"),
+        event_spans.c.activity_id,
+        event_spans.c.first_starts.label("starts"),
+    ).where(*span_conditions(town, theme, query.start, query.end))
+    order = ("starts", "activity_id", "occurrence_id")
+    parts = [
+        part.order_by(part.selected_columns.starts, part.selected_columns.activity_id).limit(
+            limit + offset
         )
-        .where(*recurring)
-        .order_by(Activity.first_starts, Activity.id)
-    )
-    count = await count_all(db, [*sessions, supers])
-    merged = union_all(*(part.limit(limit + offset) for part in [*sessions, supers])).subquery()
+        for part in [*sessions, supers]
+    ]
+    merged = union_all(*parts).subquery()
     page = (
-        await db.execute(
-            select(merged)
-            .order_by(merged.c.starts, merged.c.activity_id, merged.c.occurrence_id.nulls_first())
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
-    activities = {a.id: a for a in await activities_by_ids(db, [r.activity_id for r in page])}
+        select(merged)
+        .order_by(merged.c.starts, merged.c.activity_id, merged.c.occurrence_id.nulls_first())
+        .limit(limit)
+        .offset(offset)
+    )
+    count, rows = await count_and_page(db, [*sessions, supers], page, *order)
+    activities = {a.id: a for a in await activities_by_ids(db, [r.activity_id for r in rows])}
     occurrences = await occurrences_by_id(
-        db, [r.occurrence_id for r in page if r.occurrence_id is not None]
+        db, [r.occurrence_id for r in rows if r.occurrence_id is not None]
     )
     events: list[tuple[str, Activity, Occurrence | None]] = []
-    for row in page:
+    for row in rows:
         activity = activities.get(row.activity_id)  # None if retired since the page was read
         if activity is None:
             continue
@@ -171,8 +163,9 @@ async def linked_events(
     db: AsyncSession, query: EventQuery, limit: int, offset: int
 ) -> tuple[int, list[tuple[str, Activity, Occurrence | None]]]:
     """Single, recurring (super) and sub events of matching activities, in one SQL union."""
-    if _linked_calendar_only(query):
-        return await _linked_calendar(db, query, limit, offset)
+    keys = _calendar_keys(query)
+    if keys is not None:
+        return await _linked_calendar(db, query, *keys, limit, offset)
     codes = list(query.municipalities)
     # A session is where it meets; a recurring whole is wherever its activity is.
     session_where = [

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.models import Activity, Occurrence, ServiceChannel
@@ -49,33 +49,6 @@ def session_counts_in(codes: Sequence[str], filters: ActivityFilters) -> list[An
 def without_place(filters: ActivityFilters) -> ActivityFilters:
     """The filters an activity answers for its sessions: all but where they meet."""
     return replace(filters, municipality=None, bbox=None, near=None)
-
-
-def session_branches(
-    window: Sequence[Any], codes: Sequence[str], themes: Sequence[Any]
-) -> list[Any]:
-    """WHERE clauses over occurrences alone, one per index-friendly branch."""
-    conditions = [
-        *window,
-        or_(Occurrence.visible_until.is_(None), Occurrence.visible_until > func.now()),
-        *themes,
-    ]
-    if not codes:
-        return [and_(*conditions)]
-    activity_in_towns = Occurrence.activity_id.in_(
-        select(Activity.id).where(Activity.municipalities.overlap(list(codes)))
-    )
-    return [and_(*conditions, where) for where in _session_in_towns(codes, activity_in_towns)]
-
-
-async def count_all(db: AsyncSession, counted: Sequence[Select[*tuple[Any, ...]]]) -> int:
-    """The summed row counts of several queries, in one round trip (their order dropped:
-    sorting thousands of rows only to count them cost a millisecond a query)."""
-    totals = [
-        select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
-        for query in counted
-    ]
-    return int(await db.scalar(select(sum(totals[1:], totals[0]))) or 0)
 
 
 async def occurrences_by_id(db: AsyncSession, ids: Sequence[int]) -> dict[int, Occurrence]:

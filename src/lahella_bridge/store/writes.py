@@ -29,6 +29,7 @@ from lahella_bridge.models import (
 from lahella_bridge.normalise.outcome import NormalisedActivity, NormalisedOrganisation
 from lahella_bridge.records import StoredRecord
 from lahella_bridge.richtext import strip_nul
+from lahella_bridge.store.event_slots import refresh_event_rows
 
 
 def content_hash(value: Any) -> str:
@@ -236,6 +237,7 @@ async def _replace_children(db: AsyncSession, items: Sequence[NormalisedActivity
             for o in item.occurrences
         ],
     )
+    await refresh_event_rows(db, ids)
 
 
 def _listed(source: str, item: NormalisedActivity) -> Listed:
@@ -322,6 +324,7 @@ async def retire_activities(db: AsyncSession, source: str, keys: Sequence[str]) 
     ids = list(retired.all())
     if ids:
         await db.execute(delete(Occurrence).where(Occurrence.activity_id.in_(ids)))
+        await refresh_event_rows(db, ids)
     return len(ids)
 
 
@@ -380,7 +383,7 @@ async def hide_duplicates(db: AsyncSession) -> int:
     """Hide every record that is the same activity as a live Lähellä.fi record behind
     it (`merged_into`), and bring back those whose twin went away: (rows changed)."""
     result = await db.execute(_HIDE_DUPLICATES, {"primary": PRIMARY_SOURCE})
-    changed = len(result.all())
+    changed = list(result.scalars())
     if changed:
         await db.execute(
             delete(Occurrence).where(
@@ -389,7 +392,8 @@ async def hide_duplicates(db: AsyncSession) -> int:
                 )
             )
         )
-    return changed
+        await refresh_event_rows(db, changed)
+    return len(changed)
 
 
 # The row's own columns a list item shows, beside its document (`fragments.Listed`).
