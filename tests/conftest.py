@@ -39,7 +39,7 @@ ADMIN_KEY = "test-admin-key-0123456789abcdef0123456789"  # the admin key of the 
 
 TABLES = (
     "occurrences, service_channels, quarantine, harvest_runs, activities, organisations, "
-    "upstream_sessions"
+    "upstream_sessions, event_slots, event_spans"
 )
 
 
