@@ -1,5 +1,6 @@
 """Where a session counts, written once: where it meets, or, without a place of its own,
-wherever its activity is; /v1/events and the Linked Events calendar both ask it."""
+wherever its activity is; the general /v1/events and Linked Events queries ask it, and
+`event_slots.py` writes the same rule into the calendar's read model."""
 
 from __future__ import annotations
 
