@@ -14,6 +14,9 @@ same for recurring activities' first start and last end. The writer rebuilds an 
 rows with its sessions (`store/event_slots.py`); this fills them for the stored data.
 No foreign keys: the writer deletes the rows with the sessions, in the same transaction,
 and a foreign key check per row was most of the cost of writing them.
+The price is room and write time: at 10,000 sample activities (343,106 sessions) 2.5
+million slot rows, 483 MB with their indexes beside the sessions' 209 MB; this fill took
+about a minute there.
 """
 
 from collections.abc import Sequence
