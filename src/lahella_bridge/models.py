@@ -215,48 +215,47 @@ class ItemFragment(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
-# The calendar's read model, written with the sessions (`store/event_slots.py`): where and
-# under which theme each session counts decided once, so that a town + theme + window count
-# and its page are one range of one index, read index-only. A session has a row for each
-# town it counts in and each theme of its activity, plus '' rows (any town, any theme).
+# The calendar's read model, written with the sessions (`store/event_slots.py`): where each
+# session counts decided once, so that a town + theme + window count and its page are one
+# range of one index, read index-only, the theme a bit test on the entries (`themes`: the
+# activity's themes as a mask, `event_slots.THEME_BITS`). A session has a row for each town
+# it counts in; a list of any town reads the sessions' own index (`ix_occurrences_starts`).
 event_slots = Table(
     "event_slots",
     Base.metadata,
     Column("town", String(3), nullable=False),
-    Column("theme", Text, nullable=False),
     Column("starts", DateTime(timezone=True), nullable=False),
     Column("occurrence_id", BigInteger, nullable=False),
+    Column("themes", Integer, nullable=False),
     Column("activity_id", UUID, nullable=False),
     Column("ends", DateTime(timezone=True), nullable=False),
     Column("visible_until", DateTime(timezone=True)),
     Index(
-        "ix_event_slots_town_theme_starts",
+        "ix_event_slots_town_starts",
         "town",
-        "theme",
         "starts",
         "occurrence_id",
-        postgresql_include=["activity_id", "ends", "visible_until"],
+        postgresql_include=["themes", "activity_id", "ends", "visible_until"],
     ),
     Index("ix_event_slots_activity_id", "activity_id"),
 )
 
 # The same for a recurring activity's whole (a Linked Events "super" event): its span from
-# the first session's start to the last one's end, per town of the activity and theme.
+# the first session's start to the last one's end, per town of the activity and '' (any).
 event_spans = Table(
     "event_spans",
     Base.metadata,
     Column("town", String(3), nullable=False),
-    Column("theme", Text, nullable=False),
     Column("last_ends", DateTime(timezone=True), nullable=False),
     Column("first_starts", DateTime(timezone=True), nullable=False),
+    Column("themes", Integer, nullable=False),
     Column("activity_id", UUID, nullable=False),
     Column("visible_until", DateTime(timezone=True)),
     Index(
-        "ix_event_spans_town_theme_last_ends",
+        "ix_event_spans_town_last_ends",
         "town",
-        "theme",
         "last_ends",
-        postgresql_include=["first_starts", "activity_id", "visible_until"],
+        postgresql_include=["first_starts", "themes", "activity_id", "visible_until"],
     ),
     Index("ix_event_spans_activity_id", "activity_id"),
 )

@@ -16,16 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from lahella_bridge.fragments import EVENT, PLACE
-from lahella_bridge.models import Activity, ItemFragment, Occurrence, Organisation, event_slots
+from lahella_bridge.models import Activity, ItemFragment, Occurrence, Organisation
 from lahella_bridge.store.activity_reads import activities_by_ids
 from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
-from lahella_bridge.store.event_slots import count_and_page, slot_conditions
+from lahella_bridge.store.event_slots import answers, count_and_page, sessions_in
 from lahella_bridge.store.sessions import occurrences_by_id, session_counts_in, without_place
 
 
 def _calendar_only(filters: ActivityFilters) -> bool:
-    """Whether the filters are all ones the read model is keyed by (`models.event_slots`)."""
-    return replace(filters, municipality=None, theme=None) == ActivityFilters()
+    """Whether the filters are all ones the read model answers (`event_slots.sessions_in`)."""
+    return replace(filters, municipality=None, theme=None) == ActivityFilters() and answers(
+        filters.theme
+    )
 
 
 async def _calendar_page(
@@ -36,23 +38,19 @@ async def _calendar_page(
     limit: int,
     offset: int,
 ) -> tuple[int, list[int]]:
-    """(count, session ids of the page) from one range of the read model's index, read
-    index-only, in one round trip."""
-    where = slot_conditions(
-        filters.municipality,
-        filters.theme,
-        event_slots.c.starts >= start,
-        event_slots.c.starts < end,
-    )
+    """(count, session ids of the page) from one range of one index, read index-only, in
+    one round trip."""
+    sessions = sessions_in(filters.municipality, filters.theme)
+    where = [*sessions.where, sessions.starts >= start, sessions.starts < end]
     page = (
-        select(event_slots.c.occurrence_id, event_slots.c.starts)
+        select(sessions.occurrence_id.label("occurrence_id"), sessions.starts.label("starts"))
         .where(*where)
-        .order_by(event_slots.c.starts, event_slots.c.occurrence_id)
+        .order_by(sessions.starts, sessions.occurrence_id)
         .limit(limit)
         .offset(offset)
     )
     count, rows = await count_and_page(
-        db, [select(event_slots.c.occurrence_id).where(*where)], page, "starts", "occurrence_id"
+        db, [select(sessions.occurrence_id).where(*where)], page, "starts", "occurrence_id"
     )
     return count, [row.occurrence_id for row in rows]
 

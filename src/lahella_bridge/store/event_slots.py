@@ -4,19 +4,22 @@ Linked Events list, which then count and page one index range instead of decidin
 request where each session counts.
 
 A session counts in its own place's town; one without a place, wherever its activity is
-(as `sessions.py` says for the general path), and under each of its activity's themes.
-Only published activities have rows; a row past its `visible_until` is skipped on read."""
+(as `sessions.py` says for the general path): a row for each, carrying its activity's
+themes as a mask, so one row per session and town serves every theme. Only published
+activities have rows; a row past its `visible_until` is skipped on read."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     DateTime,
     Select,
+    Text,
     bindparam,
     delete,
     func,
@@ -31,45 +34,66 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lahella_bridge.models import Occurrence, event_slots, event_spans
 
-ANYWHERE = ""  # the town of the rows a list without a town reads
-ANY_THEME = ""  # the theme of the rows a list without a theme reads
+ANYWHERE = ""  # the town of the spans a list without a town reads
+
+# The bit of each theme in the rows' `themes` mask: fixed once stored, so a new theme takes
+# the next bit and none ever moves (tests/test_event_slots.py holds the taxonomy to it).
+THEME_BITS: dict[str, int] = {
+    slug: 1 << position
+    for position, slug in enumerate(
+        (
+            "asuminen-ymparisto-luonto",
+            "oppiminen-ja-kasvu",
+            "arjen-raha-asiat",
+            "suhteet-ja-osallisuus",
+            "tyo-ja-tyoelama",
+            "mielen-hyvinvointi",
+            "ruoka-liikkuminen-lepo",
+            "vapaa-aika-ja-kulttuuri",
+            "turvallisuus",
+            "paihteet-ja-riippuvuudet",
+            "fyysinen-terveys",
+        )
+    )
+}
+
+# An activity's themes as the mask of their bits (a theme without a bit adds none).
+THEME_MASK_SQL = """(SELECT coalesce(bit_or(1 << (array_position(:slugs, t) - 1)), 0)
+                       FROM unnest(a.themes) AS t)"""
 
 _ACTIVITY_IDS = bindparam("ids", type_=ARRAY(UUID))
+_SLUGS = bindparam("slugs", value=list(THEME_BITS), type_=ARRAY(Text))
 
 _WRITE_SLOTS = text(
-    """
-    INSERT INTO event_slots (town, theme, starts, occurrence_id, activity_id, ends, visible_until)
-    SELECT towns.town, themes.theme, o.starts, o.id, o.activity_id,
+    f"""
+    INSERT INTO event_slots (town, starts, occurrence_id, themes, activity_id, ends,
+                             visible_until)
+    SELECT towns.town, o.starts, o.id, {THEME_MASK_SQL}, o.activity_id,
            coalesce(o.ends, o.starts), a.visible_until
       FROM occurrences o
       JOIN activities a ON a.id = o.activity_id
      CROSS JOIN LATERAL (
            SELECT DISTINCT town FROM unnest(
                CASE WHEN o.municipality IS NULL THEN a.municipalities
-                    ELSE ARRAY[o.municipality::text] END || ARRAY[''::text]) AS town
+                    ELSE ARRAY[o.municipality::text] END) AS town
            ) AS towns
-     CROSS JOIN LATERAL (
-           SELECT DISTINCT theme FROM unnest(a.themes || ARRAY[''::text]) AS theme
-           ) AS themes
      WHERE o.activity_id = ANY(:ids) AND a.deleted_at IS NULL
     """
-).bindparams(_ACTIVITY_IDS)
+).bindparams(_ACTIVITY_IDS, _SLUGS)
 
 _WRITE_SPANS = text(
-    """
-    INSERT INTO event_spans (town, theme, last_ends, first_starts, activity_id, visible_until)
-    SELECT towns.town, themes.theme, a.last_ends, a.first_starts, a.id, a.visible_until
+    f"""
+    INSERT INTO event_spans (town, last_ends, first_starts, themes, activity_id,
+                             visible_until)
+    SELECT towns.town, a.last_ends, a.first_starts, {THEME_MASK_SQL}, a.id, a.visible_until
       FROM activities a
      CROSS JOIN LATERAL (
            SELECT DISTINCT town FROM unnest(a.municipalities || ARRAY[''::text]) AS town
            ) AS towns
-     CROSS JOIN LATERAL (
-           SELECT DISTINCT theme FROM unnest(a.themes || ARRAY[''::text]) AS theme
-           ) AS themes
      WHERE a.id = ANY(:ids) AND a.deleted_at IS NULL AND a.occurrence_count > 1
        AND a.first_starts IS NOT NULL AND a.last_ends IS NOT NULL
     """
-).bindparams(_ACTIVITY_IDS)
+).bindparams(_ACTIVITY_IDS, _SLUGS)
 
 
 async def refresh_event_rows(db: AsyncSession, activity_ids: Sequence[uuid.UUID]) -> None:
@@ -84,19 +108,53 @@ async def refresh_event_rows(db: AsyncSession, activity_ids: Sequence[uuid.UUID]
     await db.execute(_WRITE_SPANS, {"ids": ids})
 
 
+def answers(theme: str | None) -> bool:
+    """Whether the read model can answer a list under `theme` (one with a bit, or none)."""
+    return theme is None or theme in THEME_BITS
+
+
 def _visible(table: Any) -> Any:
     return or_(table.c.visible_until.is_(None), table.c.visible_until > func.now())
 
 
-def slot_conditions(town: str | None, theme: str | None, *window: Any) -> list[Any]:
-    """One index range: the sessions counting in `town` (None: anywhere) under `theme`
-    (None: any), within `window` (conditions on `event_slots.c.starts`), still shown."""
-    return [
-        event_slots.c.town == (town or ANYWHERE),
-        event_slots.c.theme == (theme or ANY_THEME),
-        *window,
-        _visible(event_slots),
-    ]
+@dataclass(frozen=True)
+class Sessions:
+    """Where a calendar list reads its sessions: the read model's rows of a town, or, for
+    anywhere, the sessions themselves (their own covering index on start answers it, so
+    the read model keeps no row for "any town"), and the conditions that pick them."""
+
+    occurrence_id: Any
+    activity_id: Any
+    starts: Any
+    ends: Any
+    where: list[Any]
+
+
+def sessions_in(town: str | None, theme: str | None) -> Sessions:
+    """The sessions counting in `town` (None: anywhere) under `theme` (None: any), shown."""
+    if town is None:
+        return Sessions(
+            Occurrence.id,
+            Occurrence.activity_id,
+            Occurrence.starts,
+            func.coalesce(Occurrence.ends, Occurrence.starts),
+            [
+                *([Occurrence.themes.contains([theme])] if theme else []),
+                or_(Occurrence.visible_until.is_(None), Occurrence.visible_until > func.now()),
+            ],
+        )
+    slots = event_slots.c
+    return Sessions(
+        slots.occurrence_id,
+        slots.activity_id,
+        slots.starts,
+        slots.ends,
+        [slots.town == town, *_has_theme(event_slots, theme), _visible(event_slots)],
+    )
+
+
+def _has_theme(table: Any, theme: str | None) -> list[Any]:
+    return [table.c.themes.op("&")(THEME_BITS[theme]) != 0] if theme else []
 
 
 def span_conditions(
@@ -105,9 +163,9 @@ def span_conditions(
     """Recurring activities in `town` under `theme` whose span meets [start, end)."""
     return [
         event_spans.c.town == (town or ANYWHERE),
-        event_spans.c.theme == (theme or ANY_THEME),
         *([event_spans.c.last_ends >= start] if start is not None else []),
         *([event_spans.c.first_starts < end] if end is not None else []),
+        *_has_theme(event_spans, theme),
         _visible(event_spans),
     ]
 

@@ -13,13 +13,14 @@ from sqlalchemy import BigInteger, case, func, literal, null, or_, select, union
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lahella_bridge.models import Activity, Occurrence, ServiceChannel, event_slots, event_spans
+from lahella_bridge.models import Activity, Occurrence, ServiceChannel, event_spans
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store.activity_reads import activities_by_ids
 from lahella_bridge.store.conditions import ActivityFilters, activity_conditions
 from lahella_bridge.store.event_slots import (
+    answers,
     count_and_page,
-    slot_conditions,
+    sessions_in,
     span_conditions,
     started_before,
 )
@@ -87,7 +88,8 @@ def _calendar_keys(query: EventQuery) -> tuple[str | None, str | None] | None:
     if len(any_of) > 1 or len(required | any_of) > 1:
         return None
     town = query.municipalities[0] if query.municipalities else None
-    return town, next(iter(required | any_of), None)
+    theme = next(iter(required | any_of), None)
+    return (town, theme) if answers(theme) else None
 
 
 async def _linked_calendar(
@@ -102,7 +104,8 @@ async def _linked_calendar(
     model's index ranges: the sessions starting in the window, those that began before it
     and still go on (at most the longest session's length before), and the recurring
     activities' spans that meet it."""
-    starts = event_slots.c.starts
+    sessions = sessions_in(town, theme)
+    starts = sessions.starts
     before_end = [starts < query.end] if query.end is not None else []
     windows = [before_end + ([starts >= query.start] if query.start is not None else [])]
     if query.start is not None:
@@ -111,15 +114,15 @@ async def _linked_calendar(
                 *before_end,
                 starts < query.start,
                 starts >= started_before(query.start),
-                event_slots.c.ends >= query.start,
+                sessions.ends >= query.start,
             ]
         )
-    sessions = [
+    branches = [
         select(
-            event_slots.c.occurrence_id,
-            event_slots.c.activity_id,
-            event_slots.c.starts,
-        ).where(*slot_conditions(town, theme, *window))
+            sessions.occurrence_id.label("occurrence_id"),
+            sessions.activity_id.label("activity_id"),
+            starts.label("starts"),
+        ).where(*sessions.where, *window)
         for window in windows
     ]
     supers = select(
@@ -132,7 +135,7 @@ async def _linked_calendar(
         part.order_by(part.selected_columns.starts, part.selected_columns.activity_id).limit(
             limit + offset
         )
-        for part in [*sessions, supers]
+        for part in [*branches, supers]
     ]
     merged = union_all(*parts).subquery()
     page = (
@@ -141,7 +144,7 @@ async def _linked_calendar(
         .limit(limit)
         .offset(offset)
     )
-    count, rows = await count_and_page(db, [*sessions, supers], page, *order)
+    count, rows = await count_and_page(db, [*branches, supers], page, *order)
     activities = {a.id: a for a in await activities_by_ids(db, [r.activity_id for r in rows])}
     occurrences = await occurrences_by_id(
         db, [r.occurrence_id for r in rows if r.occurrence_id is not None]
