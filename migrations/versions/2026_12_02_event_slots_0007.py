@@ -16,6 +16,9 @@ and last end, per town and '' (any). The writer rebuilds an activity's rows with
 sessions (`store/event_slots.py`); this fills them for the stored data.
 No foreign keys: the writer deletes the rows with the sessions, in the same transaction,
 and a foreign key check per row was most of the cost of writing them.
+The price, at 10,000 sample activities (343,106 sessions): 343,106 slot rows (one a
+session), 61 MB with their indexes, and 16k span rows, 3 MB, beside the sessions' 209 MB;
+a harvest's PostgreSQL CPU per record 1.05x (4.64 -> 4.85 ms).
 """
 
 from collections.abc import Sequence
