@@ -1,7 +1,7 @@
 """the calendar's read model: where and under which theme each session counts, decided once
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 13:30:00
 
 /v1/events and the Linked Events list decided per request where a session counts (its own
@@ -29,8 +29,8 @@ from sqlalchemy.dialects import postgresql
 
 from lahella_bridge.store.event_slots import THEME_BITS, THEME_MASK_SQL
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
