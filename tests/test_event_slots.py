@@ -18,33 +18,43 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lahella_bridge.harvest import Harvester
-from lahella_bridge.normalise.outcome import Context, NormalisedActivity
+from lahella_bridge.normalise.outcome import Context, NormalisedActivity, Normaliser
 from lahella_bridge.sample.data import generate, now_for
 from lahella_bridge.sample.upstream import SampleUpstream
 from lahella_bridge.store.event_slots import THEME_BITS
 from lahella_bridge.taxonomy import taxonomy
 from tests.conftest import make_harvester
-from tests.test_third_source import MirrorSource, MirrorUpstream, mirror_row  # noqa: F401
+from tests.test_third_source import (  # noqa: F401
+    MirrorSource,
+    MirrorUpstream,
+    mirror_row,
+    normalise_mirrored,
+)
 
 Slot = tuple[str, int, int]  # town, theme mask, session id
 Span = tuple[str, int, uuid.UUID]  # town, theme mask, activity id
+
+
+def normalise_twin(raw: Any, context: Context) -> NormalisedActivity:
+    """The mirror's record under ids of its own."""
+    item = normalise_mirrored(raw, context)
+    return replace(
+        item,
+        id=twin_id(item.id),
+        channels=[replace(c, id=twin_id(c.id)) for c in item.channels],
+        occurrences=[
+            replace(o, channel_id=o.channel_id and twin_id(o.channel_id)) for o in item.occurrences
+        ],
+    )
 
 
 class TwinSource(MirrorSource):
     """The mirror under ids of its own: the same activities as Lähellä.fi's (the same
     match keys), stored beside them until the duplicate is hidden behind the winner."""
 
-    def normalise(self, raw: Any, context: Context) -> NormalisedActivity:
-        item = super().normalise(raw, context)
-        return replace(
-            item,
-            id=twin_id(item.id),
-            channels=[replace(c, id=twin_id(c.id)) for c in item.channels],
-            occurrences=[
-                replace(o, channel_id=o.channel_id and twin_id(o.channel_id))
-                for o in item.occurrences
-            ],
-        )
+    @property
+    def normaliser(self) -> Normaliser:
+        return normalise_twin
 
 
 def twin_id(own: uuid.UUID) -> uuid.UUID:
