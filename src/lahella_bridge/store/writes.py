@@ -17,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from lahella_bridge import dedupe
-from lahella_bridge.fragments import Listed, fragments_of
+from lahella_bridge.fragments import Listed
 from lahella_bridge.models import (
     Activity,
-    ItemFragment,
     Occurrence,
     Organisation,
     ServiceChannel,
@@ -30,6 +29,7 @@ from lahella_bridge.normalise.outcome import NormalisedActivity, NormalisedOrgan
 from lahella_bridge.records import StoredRecord
 from lahella_bridge.richtext import strip_nul
 from lahella_bridge.store.event_slots import refresh_event_rows
+from lahella_bridge.store.fragment_writes import listed_of, replace_fragments
 
 
 def content_hash(value: Any) -> str:
@@ -188,7 +188,7 @@ async def upsert_activities(
     written_ids = set(written.all())
     items = [item for item, _, _ in batch if item.id in written_ids]
     await _replace_children(db, items)
-    await _replace_fragments(db, [_listed(source, item) for item in items])
+    await replace_fragments(db, [listed_of(source, item) for item in items])
     created = len(written_ids - existing)
     return created, len(written_ids) - created
 
@@ -238,41 +238,6 @@ async def _replace_children(db: AsyncSession, items: Sequence[NormalisedActivity
         ],
     )
     await refresh_event_rows(db, ids)
-
-
-def _listed(source: str, item: NormalisedActivity) -> Listed:
-    return Listed(
-        id=item.id,
-        source=source,
-        kind=item.document.kind,
-        online=item.online,
-        languages=item.languages,
-        themes=item.themes,
-        stages=item.stages,
-        document=item.document,
-    )
-
-
-async def _replace_fragments(db: AsyncSession, activities: Sequence[Listed]) -> None:
-    """The list items' fragments of activities whose document or columns were written."""
-    if not activities:
-        return
-    await db.execute(
-        delete(ItemFragment).where(ItemFragment.activity_id.in_([a.id for a in activities]))
-    )
-    connection = await db.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    await driver.copy_records_to_table(
-        "item_fragments",
-        columns=["activity_id", "surface", "lang", "part", "body"],
-        records=[
-            (f.activity_id, f.surface, f.lang, f.part, f.body)
-            for listed in activities
-            for f in fragments_of(listed)
-        ],
-    )
 
 
 async def raw_activities(
@@ -444,7 +409,7 @@ async def supplement_winners(db: AsyncSession) -> int:
             .where(Activity.id == activity_id)
             .values(document=record, modified=change_seq.next_value(), updated_at=func.now())
         )
-    await _replace_fragments(
+    await replace_fragments(
         db,
         [
             Listed(id=activity_id, document=record, **columns[activity_id])
