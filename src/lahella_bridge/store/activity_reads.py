@@ -153,15 +153,18 @@ async def activities_by_ids(db: AsyncSession, ids: Sequence[uuid.UUID]) -> list[
     return [by_id[i] for i in ids if i in by_id]
 
 
-async def next_occurrences(
-    db: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int = 3
-) -> dict[uuid.UUID, list[Occurrence]]:
-    """The next few sessions of each activity, in one query."""
-    if not activity_ids:
-        return {}
+async def _next_sessions(
+    db: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int
+) -> Sequence[Any]:
+    """The next `per_activity` sessions of each activity by start, in one query, as rows of
+    (activity_id, starts, ends, channel_id, municipality)."""
     ranked = (
         select(
-            Occurrence,
+            Occurrence.activity_id,
+            Occurrence.starts,
+            Occurrence.ends,
+            Occurrence.channel_id,
+            Occurrence.municipality,
             func.row_number()
             .over(partition_by=Occurrence.activity_id, order_by=Occurrence.starts)
             .label("n"),
@@ -170,17 +173,36 @@ async def next_occurrences(
         .subquery()
     )
     rows = await db.execute(
-        select(ranked).where(ranked.c.n <= per_activity).order_by(ranked.c.starts)
+        select(
+            ranked.c.activity_id,
+            ranked.c.starts,
+            ranked.c.ends,
+            ranked.c.channel_id,
+            ranked.c.municipality,
+        )
+        .where(ranked.c.n <= per_activity)
+        .order_by(ranked.c.starts)
     )
+    return rows.all()
+
+
+async def next_occurrences(
+    db: AsyncSession, activity_ids: Sequence[uuid.UUID], per_activity: int = 3
+) -> dict[uuid.UUID, list[Occurrence]]:
+    """The next few sessions of each activity, in one query."""
+    if not activity_ids:
+        return {}
     result: dict[uuid.UUID, list[Occurrence]] = {}
-    for row in rows:
-        result.setdefault(row.activity_id, []).append(
+    for activity_id, starts, ends, channel_id, municipality in await _next_sessions(
+        db, activity_ids, per_activity
+    ):
+        result.setdefault(activity_id, []).append(
             Occurrence(
-                activity_id=row.activity_id,
-                channel_id=row.channel_id,
-                starts=row.starts,
-                ends=row.ends,
-                municipality=row.municipality,
+                activity_id=activity_id,
+                channel_id=channel_id,
+                starts=starts,
+                ends=ends,
+                municipality=municipality,
             )
         )
     return result
@@ -192,26 +214,10 @@ async def upcoming(
     """The next few sessions of each activity, in one query, as their narrow columns."""
     if not activity_ids:
         return {}
-    ranked = (
-        select(
-            Occurrence.activity_id,
-            Occurrence.starts,
-            Occurrence.ends,
-            Occurrence.channel_id,
-            func.row_number()
-            .over(partition_by=Occurrence.activity_id, order_by=Occurrence.starts)
-            .label("n"),
-        )
-        .where(Occurrence.activity_id.in_(list(activity_ids)), Occurrence.starts >= func.now())
-        .subquery()
-    )
-    rows = await db.execute(
-        select(ranked.c.activity_id, ranked.c.starts, ranked.c.ends, ranked.c.channel_id)
-        .where(ranked.c.n <= per_activity)
-        .order_by(ranked.c.starts)
-    )
     result: dict[uuid.UUID, list[Upcoming]] = {}
-    for activity_id, starts, ends, channel_id in rows:
+    for activity_id, starts, ends, channel_id, _ in await _next_sessions(
+        db, activity_ids, per_activity
+    ):
         result.setdefault(activity_id, []).append(Upcoming(starts, ends, channel_id))
     return result
 
