@@ -31,6 +31,7 @@ from lahella_bridge.sources.ptv import PtvSource
 from lahella_bridge.taxonomy import taxonomy
 from lahella_bridge.upstream.client import ClientSettings
 from lahella_bridge.upstream.ptv_client import PtvClientSettings
+from tests.kept_harvests import KeptHarvests
 
 # The one variable that points the tests at an existing server. Never the operators'
 # DATABASE_URL / LAHELLA_BRIDGE_DATABASE_URL: the suite creates and drops databases.
@@ -155,9 +156,18 @@ def harvester(db: AsyncEngine, upstream: SampleUpstream, anchor: date) -> Harves
     return make_harvester(db, upstream, anchor)
 
 
+@pytest.fixture(scope="session")
+def kept_harvests() -> KeptHarvests:
+    """Harvests run once a session, restored after (tests/kept_harvests.py)."""
+    return KeptHarvests()
+
+
 @pytest.fixture
-async def harvested(harvester: Harvester) -> Harvester:
-    report = await harvester.run()
+async def harvested(
+    harvester: Harvester, upstream: SampleUpstream, kept_harvests: KeptHarvests
+) -> Harvester:
+    """The harvester, after a successful harvest of its upstream."""
+    (report,) = await kept_harvests.run(harvester, upstream)
     assert report.status == "succeeded", report.error
     return harvester
 
@@ -190,14 +200,18 @@ JS_READERS = Path(__file__).parent / "js"
 def js_readers() -> Path:
     """tests/js with its locked npm packages (ical.js, axe-core) installed: the third-party
     readers some tests use as their oracle. Installed from the lock file on first use."""
+    import fcntl
     import shutil
     import subprocess
 
     npm = shutil.which("npm")
     if npm is None:
         pytest.fail("npm is needed for the third-party reader tests (Node.js is required)")
-    if not (JS_READERS / "node_modules" / ".package-lock.json").exists():
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=JS_READERS, check=True
-        )
+    # Test workers run side by side (pytest-xdist): one installs, the others wait for it.
+    with (JS_READERS / "package-lock.json").open("rb") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if not (JS_READERS / "node_modules" / ".package-lock.json").exists():
+            subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=JS_READERS, check=True
+            )
     return JS_READERS

@@ -11,6 +11,7 @@ import pytest
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.upstream import SampleUpstream
 from tests.chromium import chromium, live_service, needs_chromium
+from tests.kept_harvests import KeptHarvests
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 pytestmark = needs_chromium
@@ -45,9 +46,11 @@ def poison(upstream: SampleUpstream) -> list[str]:
 
 
 @pytest.fixture
-async def site(harvester: Harvester, upstream: SampleUpstream, database_url: str) -> Iterator[str]:
+async def site(
+    harvester: Harvester, upstream: SampleUpstream, database_url: str, kept_harvests: KeptHarvests
+) -> Iterator[str]:
     poison(upstream)
-    report = await harvester.run()
+    (report,) = await kept_harvests.run(harvester, upstream)
     assert report.status == "succeeded"
     with live_service(database_url) as url:
         yield url

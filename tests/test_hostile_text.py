@@ -16,6 +16,7 @@ import pytest
 from lahella_bridge.harvest import Harvester
 from lahella_bridge.sample.upstream import SampleUpstream
 from tests.chromium import chromium, host_page, live_service, needs_chromium, open_page
+from tests.kept_harvests import KeptHarvests
 
 MARKER = "Vihamielinen"
 # Every element a payload would create carries data-hostile; its handlers call alert().
@@ -104,11 +105,14 @@ def assert_read_the_hostile_records(text: str) -> None:
 
 @pytest.fixture
 async def poisoned(
-    harvester: Harvester, upstream: SampleUpstream, api: httpx.AsyncClient
+    harvester: Harvester,
+    upstream: SampleUpstream,
+    api: httpx.AsyncClient,
+    kept_harvests: KeptHarvests,
 ) -> list[str]:
     """The hostile records harvested through the real client; their ids."""
     poison(upstream)
-    report = await harvester.run()
+    (report,) = await kept_harvests.run(harvester, upstream)
     assert report.status == "succeeded", report.error
     found = await api.get("/v1/activities", params={"q": MARKER, "page_size": 50})
     ids = [item["id"] for item in found.json()["items"]]

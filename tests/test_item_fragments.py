@@ -28,15 +28,21 @@ from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store import activity_reads, event_reads
 from lahella_bridge.store.conditions import ActivityFilters
 from tests.conftest import make_harvester
+from tests.kept_harvests import KeptHarvests
 
 LANGS = ("fi", "sv", "en")
 
 
 @pytest.fixture
 async def both(
-    db: AsyncEngine, upstream: SampleUpstream, ptv_upstream: SamplePtvUpstream, anchor: date
+    db: AsyncEngine,
+    upstream: SampleUpstream,
+    ptv_upstream: SamplePtvUpstream,
+    anchor: date,
+    kept_harvests: KeptHarvests,
 ) -> AsyncEngine:
-    reports = await make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream).run_all()
+    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
+    reports = await kept_harvests.run(harvester, upstream, ptv_upstream, every_source=True)
     assert [r.status for r in reports] == ["succeeded", "succeeded"], [r.error for r in reports]
     return db
 

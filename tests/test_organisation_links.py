@@ -17,14 +17,20 @@ from lahella_bridge.config import Settings
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
 from lahella_bridge.sample.upstream import SampleUpstream
 from tests.conftest import make_harvester
+from tests.kept_harvests import KeptHarvests
 from tests.test_normalise import validator
 
 
 @pytest.fixture
 async def both(
-    db: AsyncEngine, upstream: SampleUpstream, ptv_upstream: SamplePtvUpstream, anchor: date
+    db: AsyncEngine,
+    upstream: SampleUpstream,
+    ptv_upstream: SamplePtvUpstream,
+    anchor: date,
+    kept_harvests: KeptHarvests,
 ) -> AsyncEngine:
-    report = await make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream).run_all()
+    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
+    report = await kept_harvests.run(harvester, upstream, ptv_upstream, every_source=True)
     assert all(r.status == "succeeded" for r in report), report
     return db
 

@@ -12,13 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
 from lahella_bridge.sample.upstream import SampleUpstream
 from tests.conftest import make_harvester
+from tests.kept_harvests import KeptHarvests
 
 
 @pytest.fixture
 async def both(
-    db: AsyncEngine, upstream: SampleUpstream, ptv_upstream: SamplePtvUpstream, anchor: date
+    db: AsyncEngine,
+    upstream: SampleUpstream,
+    ptv_upstream: SamplePtvUpstream,
+    anchor: date,
+    kept_harvests: KeptHarvests,
 ) -> AsyncEngine:
-    report = await make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream).run()
+    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
+    (report,) = await kept_harvests.run(harvester, upstream, ptv_upstream)
     assert report.status == "succeeded", report.error
     return db
 

@@ -20,6 +20,7 @@ from lahella_bridge.richtext import html_to_text
 from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
 from lahella_bridge.sample.upstream import SampleUpstream
 from tests.conftest import make_harvester
+from tests.kept_harvests import KeptHarvests
 
 MARKER = "Myrkkytesti"
 PAYLOADS = [
@@ -71,11 +72,16 @@ def assert_no_live_markup(body: Any) -> None:
 
 @pytest.fixture
 async def poisoned(
-    db: AsyncEngine, upstream: SampleUpstream, ptv_upstream: SamplePtvUpstream, anchor: date
+    db: AsyncEngine,
+    upstream: SampleUpstream,
+    ptv_upstream: SamplePtvUpstream,
+    anchor: date,
+    kept_harvests: KeptHarvests,
 ) -> AsyncEngine:
     poison_lahella(upstream)
     poison_ptv(ptv_upstream)
-    report = await make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream).run()
+    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
+    (report,) = await kept_harvests.run(harvester, upstream, ptv_upstream)
     assert report.status == "succeeded", report.error
     return db
 

@@ -24,6 +24,7 @@ from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
 from lahella_bridge.sample.upstream import SampleUpstream
 from lahella_bridge.taxonomy import PtvFeatures, classify_ptv
 from tests.conftest import make_harvester, serving
+from tests.kept_harvests import KeptHarvests
 from tests.test_normalise import validator
 
 
@@ -50,10 +51,14 @@ async def published(db: AsyncEngine) -> dict[str, list[Any]]:
 
 @pytest.fixture
 async def both(
-    db: AsyncEngine, upstream: SampleUpstream, ptv_upstream: SamplePtvUpstream, anchor: date
+    db: AsyncEngine,
+    upstream: SampleUpstream,
+    ptv_upstream: SamplePtvUpstream,
+    anchor: date,
+    kept_harvests: KeptHarvests,
 ) -> AsyncEngine:
     harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
-    reports = await harvester.run_all()
+    reports = await kept_harvests.run(harvester, upstream, ptv_upstream, every_source=True)
     assert [(r.source, r.status) for r in reports] == [
         ("lahella", "succeeded"),
         ("ptv", "succeeded"),
@@ -357,9 +362,14 @@ async def test_sote_services_never_reach_the_event_calendar(
 
 @pytest.fixture
 async def ptv_only_api(
-    db: AsyncEngine, ptv_upstream: SamplePtvUpstream, anchor: date, database_url: str
+    db: AsyncEngine,
+    ptv_upstream: SamplePtvUpstream,
+    anchor: date,
+    database_url: str,
+    kept_harvests: KeptHarvests,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    report = await make_harvester(db, None, anchor, ptv_upstream=ptv_upstream).run()
+    harvester = make_harvester(db, None, anchor, ptv_upstream=ptv_upstream)
+    (report,) = await kept_harvests.run(harvester, ptv_upstream)
     assert report.source == "ptv" and report.status == "succeeded", report.error
     settings = Settings(harvest_interval_minutes=0, lahella_enabled=False, ptv_enabled=True)
     app = create_app(settings, database_url)
