@@ -52,7 +52,7 @@ async def test_an_operators_database_url_is_never_dropped_by_the_tests(server_ur
         TEST_SERVER_VARIABLE: server_url,
     }
     inner = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n0",
          "tests/test_harvest.py::test_unchanged_rerun_writes_nothing"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
