@@ -26,9 +26,6 @@ from lahella_bridge.web.origin import PublicOrigin, base_url_of, unknown_host_pr
 from lahella_bridge.web.response_cache import CachedResponse, ResponseCache, VersionProbe
 
 log = structlog.get_logger("lahella_bridge.http")
-# The stdlib logger behind `log`: asked first, so that at WARNING an ordinary request does
-# not run structlog's processors (timestamp, context) only for the line to be dropped.
-_stdlib_log = logging.getLogger("lahella_bridge.http")
 
 VARY_HEADERS = (b"accept", b"accept-language", b"accept-encoding")
 FOLLOW_TIMEOUT_S = 30.0  # how long a request waits for an identical one being computed
@@ -67,7 +64,7 @@ def observe(scope: Scope, route: str, status: int, elapsed: float, request_id: s
     running at WARNING still see them)."""
     metrics.observe_request(scope["method"], route, status, elapsed)
     level = logging.WARNING if elapsed >= SLOW_REQUEST_S else logging.INFO
-    if _stdlib_log.isEnabledFor(level):
+    if log.is_enabled_for(level):  # at WARNING, an ordinary request builds no line at all
         (log.warning if level == logging.WARNING else log.info)(
             "http.request",
             request_id=request_id,
