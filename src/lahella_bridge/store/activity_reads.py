@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncScalarResult, AsyncSession
 
 from lahella_bridge.fragments import SUMMARY, Upcoming
@@ -89,29 +89,38 @@ async def summary_page(
     """The page `list_activities` finds, as its rows' stored summary fragments in `lang`
     and `updated_at`: no record read. (count, parts)"""
     conditions = activity_conditions(filters)
-    summary = and_(
-        ItemFragment.activity_id == Activity.id,
-        ItemFragment.surface == SUMMARY,
-        ItemFragment.lang == lang,
-        ItemFragment.part == "",
-    )
+
+    def summary_of(activity_id: Any) -> ColumnElement[bool]:
+        return and_(
+            ItemFragment.activity_id == activity_id,
+            ItemFragment.surface == SUMMARY,
+            ItemFragment.lang == lang,
+            ItemFragment.part == "",
+        )
+
+    summary = summary_of(Activity.id)
     columns = (Activity.id, Activity.updated_at, ItemFragment.body)
     if filters.q:
+        # Counted and paged on the matches alone; only the page's rows meet the fragments
+        # (joined before the LIMIT, every match was: 100 ms of PostgreSQL at 100k).
         matches = (
-            select(Activity.id, Activity.name_sort)
+            select(Activity.id, Activity.name_sort, Activity.updated_at)
             .where(*conditions)
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
+        page = (
+            select(matches, func.count().over().label("total"))
+            .order_by(matches.c.name_sort, matches.c.id)
+            .limit(limit)
+            .offset(offset)
+            .subquery("page")
+        )
         found = (
             await db.execute(
-                select(*columns, func.count().over())
-                .select_from(matches)
-                .join(Activity, Activity.id == matches.c.id)
-                .join(ItemFragment, summary)
-                .order_by(matches.c.name_sort, matches.c.id)
-                .limit(limit)
-                .offset(offset)
+                select(page.c.id, page.c.updated_at, ItemFragment.body, page.c.total)
+                .join(ItemFragment, summary_of(page.c.id))
+                .order_by(page.c.name_sort, page.c.id)
             )
         ).all()
         if found:
