@@ -11,6 +11,7 @@ models with `api/schemas.py` and dumps them.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -132,15 +133,26 @@ FRAGMENTS_OF_LISTABLE = text(
     " JOIN activities a ON a.id = f.activity_id"
     " WHERE a.deleted_at IS NULL OR a.merged_into IS NOT NULL"
 )
+SLOTS = text("SELECT * FROM event_slots")
+SPANS = text("SELECT * FROM event_spans")
 
 
-async def test_the_migration_gives_stored_activities_the_fragments_a_write_gives(
+async def test_the_migrations_give_stored_activities_the_rows_a_write_gives(
     both: AsyncEngine,
 ) -> None:
-    """A database upgraded with activities in it lists them as one written afterwards."""
-    async with both.connect() as connection:
-        written = set((await connection.execute(FRAGMENTS_OF_LISTABLE)).all())
-    assert len(written) > 1000
+    """A database upgraded with activities in it lists them as one written afterwards: the
+    same fragments (0007) and the same calendar slots and spans (0008, whose fill is a
+    frozen copy of the writer's rule)."""
+
+    async def stored() -> list[set[Any]]:
+        async with both.connect() as connection:
+            return [
+                set((await connection.execute(query)).all())
+                for query in (FRAGMENTS_OF_LISTABLE, SLOTS, SPANS)
+            ]
+
+    written = await stored()
+    assert all(len(rows) > 100 for rows in written), [len(rows) for rows in written]
 
     def migrate(connection: Connection, revision: str) -> None:
         config = Config("alembic.ini")
@@ -151,9 +163,8 @@ async def test_the_migration_gives_stored_activities_the_fragments_a_write_gives
             command.downgrade(config, revision)
 
     async with both.begin() as connection:
-        await connection.run_sync(migrate, "0006")  # before item_fragments
+        await connection.run_sync(migrate, "0006")  # before item_fragments and event_slots
         tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-        assert "item_fragments" not in tables
+        assert not tables & {"item_fragments", "event_slots", "event_spans"}
         await connection.run_sync(migrate, "head")
-    async with both.connect() as connection:
-        assert set((await connection.execute(FRAGMENTS_OF_LISTABLE)).all()) == written
+    assert await stored() == written

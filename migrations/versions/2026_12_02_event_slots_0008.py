@@ -34,7 +34,11 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The writer's own bits (`THEME_BITS`, fixed once stored) and mask expression.
+# The writer's own bits (`THEME_BITS`, fixed once stored) and mask expression. The
+# statements below are a frozen copy of the writer's rule (store/event_slots.py) over every
+# stored row, not an import of it: a migration fills the tables as they were at this
+# revision, whatever the writer becomes. tests/test_item_fragments.py checks that an
+# upgraded database holds the rows the writer would have written.
 FILL_SLOTS = f"""
 INSERT INTO event_slots (town, starts, occurrence_id, themes, activity_id, ends, visible_until)
 SELECT towns.town, o.starts, o.id, {THEME_MASK_SQL}, o.activity_id,
