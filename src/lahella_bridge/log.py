@@ -15,6 +15,24 @@ def _json_text(value: Any, **options: Any) -> str:
     return orjson.dumps(value, default=options.get("default")).decode()
 
 
+class _StderrLines:
+    """structlog's output: each rendered event as one line on whatever `sys.stderr` is when
+    it is written. A stream bound at start goes stale where stderr is swapped (a test
+    runner's capture closes it: every later event raised)."""
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        stream.write(message + "\n")
+        stream.flush()
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+def _stderr_lines(*args: Any) -> _StderrLines:
+    return _StderrLines()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     """One renderer for structlog's events and stdlib logging's records; call once per
     process. structlog's events skip stdlib logging altogether: a filtering logger drops
@@ -34,7 +52,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     numeric_level = logging.getLevelNamesMapping()[level]
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_lines,
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=True,
     )
