@@ -172,6 +172,24 @@ async def harvested(
     return harvester
 
 
+@pytest.fixture
+async def both(
+    db: AsyncEngine,
+    upstream: SampleUpstream,
+    ptv_upstream: SamplePtvUpstream,
+    anchor: date,
+    kept_harvests: KeptHarvests,
+) -> AsyncEngine:
+    """The database after a successful harvest of both sample sources, Lähellä.fi first."""
+    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
+    reports = await kept_harvests.run(harvester, upstream, ptv_upstream, every_source=True)
+    assert [(r.source, r.status) for r in reports] == [
+        ("lahella", "succeeded"),
+        ("ptv", "succeeded"),
+    ], [r.error for r in reports]
+    return db
+
+
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """`app` with its lifespan, through httpx, asked for as `testserver` (an allowed host)."""

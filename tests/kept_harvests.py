@@ -34,11 +34,15 @@ def upstream_state(upstream: SampleUpstream | SamplePtvUpstream | None) -> objec
     return None
 
 
-def state_key(harvester: Harvester, upstreams: Sequence[object], every_source: bool) -> str:
+def state_key(
+    harvester: Harvester,
+    upstreams: Sequence[SampleUpstream | SamplePtvUpstream | None],
+    every_source: bool,
+) -> str:
     """What a harvest's result depends on: the records served and how, the harvester's
     clock, sources and knobs, and whether it ran every source or the first."""
     parts = [
-        [upstream_state(u) for u in upstreams],  # type: ignore[arg-type]
+        [upstream_state(u) for u in upstreams],
         harvester.clock().isoformat(),
         [source.name for source in harvester.sources],
         [harvester.brake, harvester.brake_minimum, harvester.mapping_workers, every_source],

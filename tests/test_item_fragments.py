@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, inspect, text
@@ -23,29 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from lahella_bridge.api.schemas import ActivitySummary, Event, ListEnvelope, activity_summary
 from lahella_bridge.api.schemas import event_of as record_event
-from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
-from lahella_bridge.sample.upstream import SampleUpstream
 from lahella_bridge.schedule import HELSINKI
 from lahella_bridge.store import activity_reads, event_reads
 from lahella_bridge.store.conditions import ActivityFilters
-from tests.conftest import make_harvester
-from tests.kept_harvests import KeptHarvests
 
 LANGS = ("fi", "sv", "en")
-
-
-@pytest.fixture
-async def both(
-    db: AsyncEngine,
-    upstream: SampleUpstream,
-    ptv_upstream: SamplePtvUpstream,
-    anchor: date,
-    kept_harvests: KeptHarvests,
-) -> AsyncEngine:
-    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
-    reports = await kept_harvests.run(harvester, upstream, ptv_upstream, every_source=True)
-    assert [r.status for r in reports] == ["succeeded", "succeeded"], [r.error for r in reports]
-    return db
 
 
 Window = tuple[datetime, datetime]

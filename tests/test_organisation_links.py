@@ -4,7 +4,6 @@ does, and /v1's list shows each organisation's activity count, in one query per 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
@@ -14,25 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lahella_bridge.app import create_app
 from lahella_bridge.config import Settings
-from lahella_bridge.sample.ptv_upstream import SamplePtvUpstream
-from lahella_bridge.sample.upstream import SampleUpstream
-from tests.conftest import make_harvester
-from tests.kept_harvests import KeptHarvests
 from tests.test_normalise import validator
-
-
-@pytest.fixture
-async def both(
-    db: AsyncEngine,
-    upstream: SampleUpstream,
-    ptv_upstream: SamplePtvUpstream,
-    anchor: date,
-    kept_harvests: KeptHarvests,
-) -> AsyncEngine:
-    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
-    report = await kept_harvests.run(harvester, upstream, ptv_upstream, every_source=True)
-    assert all(r.status == "succeeded" for r in report), report
-    return db
 
 
 @pytest.fixture

@@ -49,23 +49,6 @@ async def published(db: AsyncEngine) -> dict[str, list[Any]]:
         return {str(row.id): list(row) for row in rows}
 
 
-@pytest.fixture
-async def both(
-    db: AsyncEngine,
-    upstream: SampleUpstream,
-    ptv_upstream: SamplePtvUpstream,
-    anchor: date,
-    kept_harvests: KeptHarvests,
-) -> AsyncEngine:
-    harvester = make_harvester(db, upstream, anchor, ptv_upstream=ptv_upstream)
-    reports = await kept_harvests.run(harvester, upstream, ptv_upstream, every_source=True)
-    assert [(r.source, r.status) for r in reports] == [
-        ("lahella", "succeeded"),
-        ("ptv", "succeeded"),
-    ], [r.error for r in reports]
-    return db
-
-
 def test_every_sample_ptv_body_validates_against_the_v11_schema() -> None:
     sample = generate_ptv()
     checks = (
